@@ -1,0 +1,5 @@
+"""``python -m zinepress``: the same as the ``zinepress`` command."""
+
+from .cli import main
+
+raise SystemExit(main())

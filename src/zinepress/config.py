@@ -1,0 +1,275 @@
+"""``manuscript/book.toml`` → a frozen :class:`Config`.
+
+Every problem (syntax, unknown keys, wrong types, bad values) is collected with its
+line, then raised once as a :class:`ProjectError`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import Diagnostics, ProjectError
+
+MM_PER_UNIT = {"mm": 1.0, "cm": 10.0, "in": 25.4, "pt": 25.4 / 72, "px": 25.4 / 96}
+
+TRIM_PRESETS: dict[str, tuple[float, float]] = {
+    "A4": (210.0, 297.0),
+    "A5": (148.0, 210.0),
+    "A6": (105.0, 148.0),
+    "half-letter": (5.5 * 25.4, 8.5 * 25.4),
+    "digest": (5.5 * 25.4, 8.25 * 25.4),
+}
+SHEET_SIZES: dict[str, tuple[float, float]] = {
+    "A4": (210.0, 297.0),
+    "letter": (8.5 * 25.4, 11 * 25.4),
+}
+MARKS = {"crop": "crop", "cross": "cross", "crop cross": "crop cross", "none": "none"}
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class PrintSettings:
+    """Trim, bleed and printer's marks of the paged editions, in millimetres."""
+
+    trim_name: str = "A5"
+    trim_width: float = 148.0
+    trim_height: float = 210.0
+    bleed: float = 3.0
+    marks: str = "crop"
+
+
+@dataclass(frozen=True)
+class ZineSettings:
+    """The sheet the zine is imposed on."""
+
+    sheet: str = "A4"
+
+    @property
+    def sheet_size(self) -> tuple[float, float]:
+        return SHEET_SIZES[self.sheet]
+
+
+@dataclass(frozen=True)
+class FontSettings:
+    """Font families that override the stylesheets' own choices (CSS font-family lists)."""
+
+    body: str | None = None
+    headings: str | None = None
+    code: str | None = None
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    """Options of the downloads page."""
+
+    bundle: bool = False
+
+
+@dataclass(frozen=True)
+class Config:
+    """Metadata and build settings of one project."""
+
+    project: Path
+    title: str
+    subtitle: str | None = None
+    authors: tuple[str, ...] = ()
+    language: str = "en"
+    identifier: str = ""
+    publisher: str | None = None
+    date: str | None = None
+    rights: str | None = None
+    description: str | None = None
+    subjects: tuple[str, ...] = ()
+    cover: str | None = None
+    slug: str = "book"
+    print: PrintSettings = field(default_factory=PrintSettings)
+    zine: ZineSettings = field(default_factory=ZineSettings)
+    fonts: FontSettings = field(default_factory=FontSettings)
+    site: SiteSettings = field(default_factory=SiteSettings)
+
+    @property
+    def manuscript(self) -> Path:
+        return self.project / "manuscript"
+
+    @property
+    def path(self) -> Path:
+        return self.manuscript / "book.toml"
+
+
+def slugify(text: str) -> str:
+    """A file-name stem made of lowercase ASCII letters, digits and hyphens."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug or "book"
+
+
+def parse_length(value: str) -> float | None:
+    """``"3mm"``, ``"0.125in"``, ``"12pt"`` → millimetres; None when not a length."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(mm|cm|in|pt|px)\s*", value)
+    if not match:
+        return None
+    return float(match[1]) * MM_PER_UNIT[match[2]]
+
+
+def key_lines(text: str) -> dict[tuple[str, str], int]:
+    """Map ``(table, key)`` to the line where the key is set, for error messages."""
+    lines: dict[tuple[str, str], int] = {}
+    table = ""
+    for number, line in enumerate(text.splitlines(), 1):
+        if header := re.match(r"\s*\[\s*([^\]]+?)\s*\]", line):
+            table = header[1].strip('"')
+            lines.setdefault((table, ""), number)
+        elif assignment := re.match(r"\s*(\"[^\"]+\"|'[^']+'|[A-Za-z0-9_-]+)\s*=", line):
+            lines.setdefault((table, assignment[1].strip("\"'")), number)
+    return lines
+
+
+TOP_LEVEL_STRINGS = ("title", "subtitle", "language", "identifier", "publisher", "date",
+                     "rights", "description", "cover", "slug")
+TOP_LEVEL_LISTS = ("authors", "subjects")
+TABLES = {
+    "print": ("trim", "bleed", "marks"),
+    "zine": ("sheet",),
+    "fonts": ("body", "headings", "code"),
+    "site": ("bundle",),
+}
+
+
+def load_config(project: Path) -> Config:
+    """Read and validate ``project/manuscript/book.toml``."""
+    project = project.resolve()
+    path = project / "manuscript" / "book.toml"
+    if not path.is_file():
+        raise ProjectError("no book.toml: a project needs manuscript/book.toml", path)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise ProjectError("not valid UTF-8 text", path, line) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        where = re.search(r"\(at line (\d+), column \d+\)", str(error))
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
+        raise ProjectError(f"invalid TOML: {message}", path,
+                           int(where[1]) if where else None) from None
+
+    lines = key_lines(text)
+    problems = Diagnostics()
+
+    def report(message: str, table: str, key: str = "") -> None:
+        problems.error(message, path, lines.get((table, key)) or lines.get((table, "")))
+
+    values: dict[str, object] = {}
+    for key, value in data.items():
+        if key in TABLES:
+            if not isinstance(value, dict):
+                report(f"'{key}' must be a table ([{key}])", "", key)
+            continue
+        if key in TOP_LEVEL_STRINGS:
+            if not isinstance(value, str):
+                report(f"'{key}' must be a string", "", key)
+            else:
+                values[key] = value.strip()
+        elif key in TOP_LEVEL_LISTS:
+            if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+                report(f"'{key}' must be a list of strings", "", key)
+            else:
+                values[key] = tuple(item.strip() for item in value)
+        else:
+            report(f"unknown key '{key}'", "", key)
+
+    if not values.get("title") and "title" not in data:
+        problems.error("'title' is required", path, 1)
+    elif "title" in values and not values["title"]:
+        report("'title' must not be empty", "", "title")
+    language = values.get("language", "en")
+    if not LANGUAGE_TAG.match(str(language)):
+        report(f"'language' must be a BCP 47 tag such as 'en' or 'ko', not {language!r}", "", "language")
+    if "slug" in values and not SLUG.match(str(values["slug"])):
+        report("'slug' may hold only lowercase letters, digits and single hyphens", "", "slug")
+    if "identifier" in values and not values["identifier"]:
+        report("'identifier' must not be empty", "", "identifier")
+
+    tables = {name: data.get(name, {}) for name in TABLES}
+    for name, allowed in TABLES.items():
+        table = tables[name]
+        if not isinstance(table, dict):
+            continue
+        for key in table:
+            if key not in allowed:
+                report(f"unknown key '{key}' in [{name}]", name, key)
+
+    print_settings = _print_settings(tables["print"], report)
+    zine = tables["zine"] if isinstance(tables["zine"], dict) else {}
+    sheet = zine.get("sheet", "A4")
+    if sheet not in SHEET_SIZES:
+        report(f"unknown zine sheet {sheet!r}: use 'A4' or 'letter'", "zine", "sheet")
+        sheet = "A4"
+    fonts = tables["fonts"] if isinstance(tables["fonts"], dict) else {}
+    for key, value in fonts.items():
+        if not isinstance(value, str):
+            report(f"'{key}' in [fonts] must be a string (a CSS font-family list)", "fonts", key)
+    site = tables["site"] if isinstance(tables["site"], dict) else {}
+    if not isinstance(site.get("bundle", False), bool):
+        report("'bundle' in [site] must be true or false", "site", "bundle")
+
+    problems.raise_errors()
+    title = str(values["title"])
+    return Config(
+        project=project,
+        title=title,
+        subtitle=values.get("subtitle") or None,
+        authors=tuple(a for a in values.get("authors", ()) if a),
+        language=str(language),
+        identifier=str(values.get("identifier") or f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'zinepress:' + title)}"),
+        publisher=values.get("publisher") or None,
+        date=values.get("date") or None,
+        rights=values.get("rights") or None,
+        description=values.get("description") or None,
+        subjects=tuple(values.get("subjects", ())),
+        cover=values.get("cover") or None,
+        slug=str(values.get("slug") or slugify(title)),
+        print=print_settings,
+        zine=ZineSettings(sheet=sheet),
+        fonts=FontSettings(**{k: v for k, v in fonts.items() if isinstance(v, str)}),
+        site=SiteSettings(bundle=bool(site.get("bundle", False))),
+    )
+
+
+def _print_settings(table: object, report) -> PrintSettings:
+    """The [print] table → PrintSettings, reporting bad values."""
+    if not isinstance(table, dict):
+        return PrintSettings()
+    trim = table.get("trim", "A5")
+    name, width, height = "A5", *TRIM_PRESETS["A5"]
+    if isinstance(trim, str) and trim in TRIM_PRESETS:
+        name, (width, height) = trim, TRIM_PRESETS[trim]
+    elif isinstance(trim, list) and len(trim) == 2 and all(isinstance(v, str) for v in trim):
+        sizes = [parse_length(v) for v in trim]
+        if None in sizes or not all(10 <= s <= 1000 for s in sizes):
+            report("'trim' lengths must be like \"120mm\" or \"5in\", between 10mm and 1000mm", "print", "trim")
+        else:
+            name, width, height = "custom", sizes[0], sizes[1]
+    else:
+        presets = ", ".join(TRIM_PRESETS)
+        report(f"unknown trim {trim!r}: use one of {presets}, or two lengths such as [\"120mm\", \"180mm\"]",
+               "print", "trim")
+    bleed_value = table.get("bleed", "3mm")
+    bleed = parse_length(bleed_value) if isinstance(bleed_value, str) else None
+    if bleed is None or bleed > 25:
+        report("'bleed' must be a length such as \"3mm\", at most 25mm", "print", "bleed")
+        bleed = 3.0
+    marks = table.get("marks", "crop")
+    if marks not in MARKS:
+        report(f"'marks' must be one of {', '.join(MARKS)}", "print", "marks")
+        marks = "crop"
+    return PrintSettings(trim_name=name, trim_width=round(width, 3), trim_height=round(height, 3),
+                         bleed=round(bleed, 3), marks=marks)

@@ -1,0 +1,368 @@
+"""``manuscript/`` → a frozen :class:`Book`: chapters, reader comments and assets.
+
+Everything is read and validated here, before any writer runs: front matter, slugs,
+images, links between chapters and their anchors. Problems are collected with their
+``path:line`` and raised together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import mimetypes
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import yaml
+
+from . import markdown
+from .config import LANGUAGE_TAG, SLUG, Config
+from .errors import Diagnostics, ProjectError, line_of
+from .xhtml import parse_fragment, serialize_children
+
+CHAPTER_KEYS = {"title", "slug", "layout", "lang"}
+COMMENT_KEYS = {"author", "date"}
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+               ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
+MAX_SOURCE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One chapter: its metadata and its body as an HTML fragment (ids local to the chapter)."""
+
+    source: Path
+    slug: str
+    title: str
+    lang: str
+    layout: str
+    html: str
+    body_line: int
+    ids: frozenset[str]
+    headings: tuple[Heading, ...]
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A reader comment: untrusted, its body already made safe."""
+
+    author: str
+    date: dt.datetime
+    html: str
+    source: Path
+    line: int
+
+    @property
+    def datetime_attribute(self) -> str:
+        return self.date.isoformat(timespec="minutes" if not self.date.second else "seconds")
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A file the chapters reference, by its path relative to ``manuscript/``."""
+
+    href: str
+    path: Path
+    media_type: str
+
+
+@dataclass(frozen=True)
+class Book:
+    """Everything the renderers need, read and checked."""
+
+    config: Config
+    chapters: tuple[Chapter, ...]
+    comments: tuple[Comment, ...]
+    assets: tuple[Asset, ...]
+    warnings: tuple = ()
+
+    def chapter(self, slug: str) -> Chapter:
+        return next(chapter for chapter in self.chapters if chapter.slug == slug)
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses duplicate keys."""
+
+
+def _mapping_without_duplicates(loader: UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key '{key}'", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep)
+
+
+UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+
+
+def read_text(path: Path) -> str:
+    """A source file as text: UTF-8 (a BOM is dropped), line ends made ``\\n``."""
+    if path.stat().st_size > MAX_SOURCE_BYTES:
+        raise ProjectError(f"file is larger than {MAX_SOURCE_BYTES // 2**20} MB", path, 1)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ProjectError("not valid UTF-8 text", path, raw.count(b"\n", 0, error.start) + 1) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_yaml(text: str, path: Path, first_line: int) -> object:
+    """YAML text (starting at ``first_line`` of ``path``) → data, errors located."""
+    try:
+        return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = first_line + mark.line if mark else first_line
+        problem = error.problem or str(error)
+        raise ProjectError(f"invalid front matter: {problem}", path, line) from None
+    except yaml.YAMLError as error:
+        raise ProjectError(f"invalid front matter: {error}", path, first_line) from None
+
+
+def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
+    """``---`` YAML ``---`` body → (yaml, body, line where the body starts)."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise ProjectError("a chapter must start with front matter: a '---' line, 'title: …', then '---'",
+                           path, 1)
+    for index in range(1, len(lines)):
+        if lines[index].strip() in ("---", "..."):
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1:]), index + 2
+    raise ProjectError("front matter is not closed: add a '---' line after it", path, 1)
+
+
+def key_line(yaml_text: str, key: str, first_line: int) -> int:
+    match = re.search(rf"^{re.escape(key)}\s*:", yaml_text, re.MULTILINE)
+    return first_line + yaml_text.count("\n", 0, match.start()) if match else first_line
+
+
+def default_slug(path: Path) -> str:
+    stem = re.sub(r"^\d+[-_ .]*", "", path.stem) or path.stem
+    return re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "chapter"
+
+
+def load_manuscript(config: Config) -> Book:
+    """Read every chapter and the comments of ``config.manuscript``, validated."""
+    problems = Diagnostics()
+    folder = config.manuscript
+    sources = sorted(p for p in folder.glob("*.md") if p.name != "comments.md")
+    if not sources:
+        raise ProjectError("the manuscript has no chapters: add a Markdown file such as 01-start.md",
+                           folder)
+    chapters: list[Chapter] = []
+    assets: dict[str, Asset] = {}
+    for source in sources:
+        try:
+            chapters.append(_load_chapter(source, config, problems, assets))
+        except ProjectError as error:
+            problems.errors.extend(error.problems)
+    seen: dict[str, Path] = {}
+    for chapter in chapters:
+        if chapter.slug in seen:
+            problems.error(f"chapter slug '{chapter.slug}' is already used by {seen[chapter.slug].name}",
+                           chapter.source, 1)
+        seen[chapter.slug] = chapter.source
+    comments: tuple[Comment, ...] = ()
+    comments_path = folder / "comments.md"
+    if comments_path.exists():
+        try:
+            comments = tuple(load_comments(comments_path))
+        except ProjectError as error:
+            problems.errors.extend(error.problems)
+    if not problems.errors:
+        _check_links(chapters, problems)
+    problems.raise_errors()
+    return Book(config=config, chapters=tuple(chapters), comments=comments,
+                assets=tuple(sorted(assets.values(), key=lambda asset: asset.href)),
+                warnings=tuple(problems.warnings))
+
+
+def _load_chapter(source: Path, config: Config, problems: Diagnostics, assets: dict[str, Asset]) -> Chapter:
+    text = read_text(source)
+    yaml_text, body, body_line = split_front_matter(text, source)
+    meta = parse_yaml(yaml_text, source, 2)
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise ProjectError("front matter must be a mapping of keys to values, such as 'title: Start'",
+                           source, 2)
+    local = Diagnostics()
+    for key in meta:
+        if key not in CHAPTER_KEYS:
+            local.error(f"unknown front matter key '{key}' (known: {', '.join(sorted(CHAPTER_KEYS))})",
+                        source, key_line(yaml_text, str(key), 2))
+    for key in CHAPTER_KEYS & set(meta):
+        if not isinstance(meta[key], str):
+            local.error(f"'{key}' must be a string, not {_yaml_kind(meta[key])}"
+                        + (" (quote it)" if isinstance(meta[key], (bool, int, float)) else ""),
+                        source, key_line(yaml_text, key, 2))
+    title = meta.get("title")
+    if "title" not in meta:
+        local.error("front matter needs a 'title'", source, 2)
+    elif isinstance(title, str) and not title.strip():
+        local.error("'title' must not be empty", source, key_line(yaml_text, "title", 2))
+    slug = meta.get("slug", default_slug(source))
+    if isinstance(slug, str) and not SLUG.match(slug):
+        local.error("'slug' may hold only lowercase letters, digits and single hyphens",
+                    source, key_line(yaml_text, "slug", 2))
+    lang = meta.get("lang", config.language)
+    if isinstance(lang, str) and not LANGUAGE_TAG.match(lang):
+        local.error(f"'lang' must be a BCP 47 tag such as 'en' or 'ko', not {lang!r}",
+                    source, key_line(yaml_text, "lang", 2))
+    if not body.strip():
+        local.error("the chapter has no text after its front matter", source, body_line - 1)
+    local.raise_errors()
+
+    try:
+        html = markdown.chapter_html(body)
+    except RecursionError:
+        raise ProjectError("the Markdown is nested too deeply to be read", source, body_line) from None
+    fragment = parse_fragment(html)
+    for script in fragment.xpath("//script"):
+        problems.warn("a <script> was dropped: books carry no scripts", source,
+                      line_of(body, "<script", body_line))
+        script.drop_tree()
+    for image in fragment.xpath("//img"):
+        _check_image(image, source, body, body_line, config, problems, assets)
+    ids = [element.get("id") for element in fragment.xpath("//*[@id]")]
+    headings = tuple(Heading(int(h.tag[1]), h.get("id", ""), " ".join(h.text_content().split()))
+                     for h in fragment.xpath("//h1|//h2|//h3|//h4|//h5|//h6"))
+    return Chapter(source=source, slug=slug, title=title.strip(), lang=lang, layout=meta.get("layout", "chapter"),
+                   html=serialize_children(fragment), body_line=body_line, ids=frozenset(ids),
+                   headings=headings)
+
+
+def _yaml_kind(value: object) -> str:
+    return {bool: "true/false", int: "a number", float: "a number", list: "a list",
+            dict: "a mapping", type(None): "empty"}.get(type(value), type(value).__name__)
+
+
+def _check_image(image, source: Path, body: str, body_line: int, config: Config,
+                 problems: Diagnostics, assets: dict[str, Asset]) -> None:
+    src = image.get("src", "")
+    line = line_of(body, src, body_line) if src else body_line
+    if image.get("alt") is None or not image.get("alt").strip():
+        problems.warn(f"image '{src}' has no alt text: describe it for readers who cannot see it",
+                      source, line)
+    parts = urlsplit(src)
+    if parts.scheme == "data":
+        return
+    if parts.scheme or parts.netloc or src.startswith("/"):
+        problems.error(f"image '{src}' is outside the project: copy it into manuscript/images/", source, line)
+        return
+    path = (source.parent / unquote(parts.path)).resolve()
+    if not path.is_relative_to(config.project):
+        problems.error(f"image '{src}' is outside the project folder", source, line)
+        return
+    if not path.is_file():
+        problems.error(f"image '{src}' not found", source, line)
+        return
+    media_type = IMAGE_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
+    if media_type not in IMAGE_TYPES.values():
+        problems.error(f"image '{src}' is not a PNG, JPEG, GIF, SVG or WebP file", source, line)
+        return
+    href = path.relative_to(config.manuscript).as_posix() if path.is_relative_to(config.manuscript) else None
+    if href is None:
+        problems.error(f"image '{src}' must be inside manuscript/", source, line)
+        return
+    image.set("src", href)
+    assets.setdefault(href, Asset(href=href, path=path, media_type=media_type))
+
+
+def _check_links(chapters: list[Chapter], problems: Diagnostics) -> None:
+    """Links to other chapters (``02-next.md#anchor``) must reach a chapter and an id."""
+    by_file = {chapter.source.name: chapter for chapter in chapters}
+    for chapter in chapters:
+        for href in re.findall(r'href="([^"]*)"', chapter.html):
+            parts = urlsplit(href)
+            if parts.scheme or parts.netloc:
+                continue
+            body = read_text(chapter.source)
+            line = line_of(body, href.split("#")[0] or href) or chapter.body_line
+            if parts.path:
+                target = by_file.get(Path(unquote(parts.path)).name)
+                if not parts.path.endswith(".md") or target is None:
+                    if parts.path.endswith(".md"):
+                        problems.error(f"link to a missing chapter '{parts.path}'", chapter.source, line)
+                    continue
+            else:
+                target = chapter
+            if parts.fragment and parts.fragment not in target.ids:
+                problems.error(f"link to a missing anchor '#{parts.fragment}' in {target.source.name}",
+                               chapter.source, line)
+
+
+COMMENT_START = re.compile(r"^---\s*\n(?=(?:author|date)\s*:)", re.MULTILINE)
+
+
+def load_comments(path: Path) -> list[Comment]:
+    """``comments.md`` → comments. Each is ``---``, ``author:`` and ``date:`` lines, ``---``, then its body."""
+    text = read_text(path)
+    starts = [match.start() for match in COMMENT_START.finditer(text)]
+    if text.strip() and (not starts or text[:starts[0]].strip()):
+        raise ProjectError("comments.md must be a series of comments, each starting with '---', "
+                           "'author: …' and 'date: …' lines, then '---' and the comment's text", path, 1)
+    comments = []
+    problems = Diagnostics()
+    for index, start in enumerate(starts):
+        end = starts[index + 1] if index + 1 < len(starts) else len(text)
+        block = text[start:end]
+        line = text.count("\n", 0, start) + 1
+        lines = block.split("\n")
+        closing = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
+        if closing is None:
+            problems.error("comment header is not closed: add a '---' line after 'date: …'", path, line)
+            continue
+        header_text = "\n".join(lines[1:closing])
+        body = "\n".join(lines[closing + 1:]).strip()
+        meta = parse_yaml(header_text, path, line + 1)
+        if not isinstance(meta, dict):
+            problems.error("a comment header must be 'author:' and 'date:' lines", path, line + 1)
+            continue
+        for key in meta:
+            if key not in COMMENT_KEYS:
+                problems.error(f"unknown comment key '{key}' (known: author, date)",
+                               path, key_line(header_text, str(key), line + 1))
+        author = meta.get("author")
+        if not isinstance(author, (str, int)) or not str(author).strip():
+            problems.error("a comment needs an 'author'", path, key_line(header_text, "author", line + 1))
+            continue
+        date = _comment_date(meta.get("date"))
+        if date is None:
+            problems.error("a comment needs a 'date' as an ISO 8601 date-time, such as 2024-02-29T15:07",
+                           path, key_line(header_text, "date", line + 1))
+            continue
+        if not body:
+            problems.error("the comment has no text", path, line + closing)
+            continue
+        try:
+            html = markdown.comment_html(body)
+        except RecursionError:
+            problems.error("the comment is nested too deeply to be read", path, line + closing + 1)
+            continue
+        comments.append(Comment(author=str(author).strip(), date=date, html=html, source=path, line=line))
+    problems.raise_errors()
+    return comments
+
+
+def _comment_date(value: object) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None

@@ -1,0 +1,45 @@
+"""Markdown text → HTML fragment, with a fresh converter for every call.
+
+Chapters are the author's own and may hold raw HTML. Reader comments are untrusted:
+their raw HTML is shown as text, and the result is cleaned by nh3 so that only plain
+formatting and http, https and mailto links survive.
+"""
+
+from __future__ import annotations
+
+import markdown as python_markdown
+import nh3
+from markdown.extensions.toc import slugify_unicode
+
+CHAPTER_EXTENSIONS = ["footnotes", "tables", "fenced_code", "attr_list", "smarty", "toc",
+                      "def_list", "abbr", "md_in_html", "sane_lists"]
+EXTENSION_CONFIGS = {
+    "footnotes": {"SEPARATOR": "-", "BACKLINK_TITLE": "Back to the text of note %d"},
+    "toc": {"slugify": slugify_unicode, "toc_depth": "2-6"},
+    "smarty": {"smart_angled_quotes": False},
+}
+
+COMMENT_TAGS = {"p", "br", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li", "a", "del"}
+COMMENT_URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def chapter_html(text: str) -> str:
+    """An author's chapter body → HTML fragment (footnotes, tables, code, heading ids …)."""
+    converter = python_markdown.Markdown(extensions=CHAPTER_EXTENSIONS,
+                                         extension_configs=EXTENSION_CONFIGS,
+                                         output_format="xhtml")
+    return converter.convert(text)
+
+
+def comment_html(text: str) -> str:
+    """An untrusted reader comment → safe HTML fragment.
+
+    Raw HTML is escaped (the reader's words are kept, shown as typed), then nh3 keeps
+    only a small set of formatting tags and links to http, https and mailto.
+    """
+    converter = python_markdown.Markdown(extensions=["smarty", "sane_lists"], output_format="xhtml")
+    converter.preprocessors.deregister("html_block")
+    converter.inlinePatterns.deregister("html")
+    html = converter.convert(text)
+    return nh3.clean(html, tags=COMMENT_TAGS, attributes={"a": {"href"}},
+                     url_schemes=COMMENT_URL_SCHEMES, link_rel="nofollow ugc noopener")

@@ -1,0 +1,30 @@
+"""HTML fragments ↔ lxml trees: parsing author HTML and writing well-formed XHTML."""
+
+from __future__ import annotations
+
+import lxml.etree as etree
+import lxml.html
+
+XHTML_NAMESPACE = "http://www.w3.org/1999/xhtml"
+
+
+def parse_fragment(html: str) -> lxml.html.HtmlElement:
+    """A fragment of HTML → a ``<div>`` element holding it."""
+    return lxml.html.fragment_fromstring(html or "", create_parent="div")
+
+
+def serialize_children(container: lxml.html.HtmlElement) -> str:
+    """The content of ``container`` as well-formed XHTML markup (no wrapping element)."""
+    parts = [escape_text(container.text or "")]
+    for child in container:
+        parts.append(etree.tostring(child, method="xml", encoding=str))
+    return "".join(parts)
+
+
+def escape_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def text_content(html: str) -> str:
+    """The plain text of an HTML fragment, whitespace collapsed."""
+    return " ".join(parse_fragment(html).text_content().split())
