@@ -8,8 +8,10 @@ outputs as they were.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -19,7 +21,7 @@ from .config import load_config
 from .errors import Diagnostics, Problem, ProjectError
 from .manuscript import load_manuscript
 from .render import render
-from .writers import WRITERS, BuildSession
+from .writers import WRITERS, BuildSession, Written
 
 ALL_FORMATS = tuple(WRITERS)
 
@@ -42,15 +44,31 @@ class BuildResult:
     warnings: tuple[Problem, ...] = field(default=())
 
 
-def source_date(project: Path, sources: list[Path]) -> dt.datetime:
-    """The build's date: ``SOURCE_DATE_EPOCH`` when set, else the newest source file's time."""
+def source_date(sources: list[Path], metadata_date: str | None = None) -> dt.datetime:
+    """The build's date: ``SOURCE_DATE_EPOCH`` when set, else book.toml's ``date``, else the newest source file."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch is not None:
-        if not epoch.strip().isdigit():
-            raise ProjectError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {epoch!r}")
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc)
+        try:
+            if not re.fullmatch(r"[0-9]+", epoch.strip()):
+                raise ValueError(epoch)
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            raise ProjectError(f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not {epoch!r}") \
+                from None
+    if metadata_date and (stamp := metadata_datetime(metadata_date)):
+        return stamp
     newest = max((path.stat().st_mtime for path in sources if path.exists()), default=0)
     return dt.datetime.fromtimestamp(int(newest), tz=dt.timezone.utc)
+
+
+def metadata_datetime(value: str) -> dt.datetime | None:
+    """book.toml's ``date`` (``2024``, ``2024-03``, ``2024-03-01`` or an ISO date-time) in UTC, else None."""
+    padded = {4: "-01-01", 7: "-01"}.get(len(value), "") if re.fullmatch(r"\d{4}(-\d\d)?", value) else ""
+    try:
+        stamp = dt.datetime.fromisoformat(value + padded)
+    except ValueError:
+        return None
+    return stamp.replace(tzinfo=stamp.tzinfo or dt.timezone.utc).astimezone(dt.timezone.utc)
 
 
 def build(options: BuildOptions) -> BuildResult:
@@ -65,21 +83,48 @@ def build(options: BuildOptions) -> BuildResult:
     rendered = render(book)
     sources = [config.path, *(chapter.source for chapter in book.chapters),
                *(asset.path for asset in book.assets)]
-    session = BuildSession(rendered, source_date(project, sources), diagnostics)
+    session = BuildSession(rendered, source_date(sources, config.date), diagnostics)
 
     out = (options.out or project / "build").resolve()
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".zinepress-staging-", dir=out))
     try:
-        written = [WRITERS[name]().write(rendered, staging, session) for name in options.formats]
+        written = _write_all(options.formats, rendered, staging, session)
         if options.strict and diagnostics.warnings:
             raise ProjectError("", problems=[Problem(p.message, p.path, p.line, "error")
                                              for p in diagnostics.warnings])
-        outputs = []
-        for path in written:
-            final = out / path.name
-            os.replace(path, final)
-            outputs.append(final)
-    finally:
+        outputs = [_publish(path, out) for path in written]
+    except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        if created:
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
     return BuildResult(outputs=tuple(outputs), warnings=tuple(diagnostics.warnings))
+
+
+def _write_all(formats: tuple[str, ...], rendered, staging: Path, session: BuildSession) -> list[Path]:
+    """Run the writers into ``staging``: the books first, then those that list the books (the site).
+
+    Returns the written files in the order they should be published: the books first, the
+    pages that link to them last.
+    """
+    writers = [WRITERS[name]() for name in formats]
+    books = [writer for writer in writers if not writer.needs_outputs]
+    written: list[Written] = []
+    for writer in books:
+        written.append(Written(writer.write(rendered, staging, session), writer))
+    paths = [output.path for output in written]
+    for writer in writers:
+        if writer.needs_outputs:
+            paths += writer.write(rendered, staging, session, outputs=tuple(written))
+    return paths
+
+
+def _publish(path: Path, out: Path) -> Path:
+    """Move a finished file from the staging folder into the output folder, replacing the old one."""
+    final = out / path.name
+    os.replace(path, final)
+    return final

@@ -69,6 +69,7 @@ class SiteSettings:
     """Options of the downloads page."""
 
     bundle: bool = False
+    url: str | None = None  # where the page will be published, ending in "/": makes link previews absolute
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ TABLES = {
     "print": ("trim", "bleed", "marks"),
     "zine": ("sheet",),
     "fonts": ("body", "headings", "code"),
-    "site": ("bundle",),
+    "site": ("bundle", "url"),
 }
 
 
@@ -220,6 +221,10 @@ def load_config(project: Path) -> Config:
     site = tables["site"] if isinstance(tables["site"], dict) else {}
     if not isinstance(site.get("bundle", False), bool):
         report("'bundle' in [site] must be true or false", "site", "bundle")
+    site_url = site.get("url")
+    if site_url is not None and not (isinstance(site_url, str) and re.fullmatch(r"https?://[^\s\"'<>]+", site_url)):
+        report("'url' in [site] must be an http:// or https:// address", "site", "url")
+        site_url = None
 
     problems.raise_errors()
     title = str(values["title"])
@@ -240,7 +245,8 @@ def load_config(project: Path) -> Config:
         print=print_settings,
         zine=ZineSettings(sheet=sheet),
         fonts=FontSettings(**{k: v for k, v in fonts.items() if isinstance(v, str)}),
-        site=SiteSettings(bundle=bool(site.get("bundle", False))),
+        site=SiteSettings(bundle=bool(site.get("bundle", False)),
+                          url=site_url.rstrip("/") + "/" if site_url else None),
     )
 
 
