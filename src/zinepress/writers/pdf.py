@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import posixpath
 from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
 
 from weasyprint import CSS, HTML
 from weasyprint.logger import LOGGER as WEASYPRINT_LOGGER
@@ -63,6 +65,26 @@ def page_css(rendered: RenderedBook) -> str:
     return "\n".join(rules)
 
 
+def relative_file_links(document, base: Path) -> None:
+    """Make links to local files relative to ``base``, so no path of this machine ends up in the PDF.
+
+    WeasyPrint resolves a link such as ``notes.html`` against the document's base URL, which
+    would write ``file:///home/…/manuscript/notes.html`` into the link annotation.
+    """
+    for page in document.pages:
+        page.links[:] = [(kind, _relative_url(target, base) if kind == "external" else target, *rest)
+                         for kind, target, *rest in page.links]
+
+
+def _relative_url(url: str, base: Path) -> str:
+    """A ``file:`` URL as a path relative to ``base`` (fragment kept); other URLs as they are."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "file":
+        return url
+    relative = posixpath.relpath(unquote(parts.path), base.as_posix())
+    return quote(relative) + (f"#{parts.fragment}" if parts.fragment else "")
+
+
 def lay_out(rendered: RenderedBook, session: BuildSession):
     """Lay out the print HTML with the project's print.css: a WeasyPrint Document."""
     config = rendered.config
@@ -82,6 +104,7 @@ def lay_out(rendered: RenderedBook, session: BuildSession):
         raise ProjectError(f"refused to read '{url}': {reason}", css_path)
     for message in collector.messages:
         session.diagnostics.warn(f"WeasyPrint: {message}", css_path)
+    relative_file_links(document, config.manuscript)
     stamp = session.source_date.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     document.metadata.created = stamp
     document.metadata.modified = stamp
