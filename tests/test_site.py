@@ -332,3 +332,38 @@ def test_without_any_date_the_newest_source_file_is_used(tmp_path, capsys, monke
     assert code == 0, err
     feed = etree.parse(str(project / "build" / "opds.xml")).getroot()
     assert feed.xpath("string(a:updated)", namespaces=ATOM) == "2021-03-04T05:06:07Z"
+
+
+def test_site_layout_can_be_overridden(tmp_path, capsys):
+    project = shutil.copytree(PROJECTS / "minimal", tmp_path / "book")
+    (project / "layouts").mkdir()
+    (project / "layouts" / "site.html").write_text(
+        '{% extends "default/site.html" %}\n{% block footer %}<p>Printed at the Corner Shop.</p>{% endblock %}\n')
+    code, out, err = run(["build", str(project), "--format", "epub", "--format", "site"], capsys)
+    assert code == 0, err
+    root = page(project / "build")
+    assert root.xpath("string(//footer)").strip() == "Printed at the Corner Shop."
+    assert root.xpath("//a[contains(@class, 'button')]/@href") == ["a-minimal-book.epub"]
+    assert "og:image" in root.xpath("//meta/@property") and not root.xpath("//meta[@property='og:url']")
+
+
+def test_site_alone_warns_that_it_lists_nothing(tmp_path, capsys):
+    project = shutil.copytree(PROJECTS / "minimal", tmp_path / "book")
+    code, out, err = run(["build", str(project), "--format", "site", "--strict"], capsys)
+    assert code == 1 and "lists no book" in err
+    assert not (project / "build").exists()
+
+
+def test_page_for_a_book_in_korean(tmp_path, capsys):
+    project = shutil.copytree(PROJECTS / "minimal", tmp_path / "book")
+    (project / "manuscript" / "book.toml").write_text(
+        'title = "사랑은 모든 것을 이긴다"\nauthors = ["김하나"]\nlanguage = "ko"\nslug = "sarang"\n'
+        'description = "짧은 이야기."\n')
+    code, out, err = run(["build", str(project), "--format", "epub", "--format", "site"], capsys)
+    assert code == 0, err
+    root = page(project / "build")
+    assert root.xpath("//h1[@lang='ko']/text()") == ["사랑은 모든 것을 이긴다"]
+    assert "Korean" in root.xpath("string(//dl)")
+    feed = etree.parse(str(project / "build" / "opds.xml")).getroot()
+    assert feed.xpath("string(//dc:language)", namespaces=ATOM) == "ko"
+    assert feed.xpath("//a:link[@rel='http://opds-spec.org/acquisition']/@href", namespaces=ATOM) == ["sarang.epub"]

@@ -94,7 +94,7 @@ class SiteWriter(Writer):
         if not books:
             session.diagnostics.warn("the downloads page lists no book: build 'site' together with a book format",
                                      config.path)
-        cover = cover_for(config)
+        cover = session.once("cover", lambda: cover_for(config))
         images = write_cover(cover, folder)
         written = [folder / image.name for image in images]
         bundle = None
