@@ -8,7 +8,6 @@ outputs as they were.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import re
@@ -95,13 +94,10 @@ def build(options: BuildOptions) -> BuildResult:
             raise ProjectError("", problems=[Problem(p.message, p.path, p.line, "error")
                                              for p in diagnostics.warnings])
         outputs = [_publish(path, out) for path in written]
-    except BaseException:
+    finally:
         shutil.rmtree(staging, ignore_errors=True)
-        if created:
-            with contextlib.suppress(OSError):
-                out.rmdir()
-        raise
-    shutil.rmtree(staging, ignore_errors=True)
+        if created and not any(out.iterdir()):
+            out.rmdir()
     return BuildResult(outputs=tuple(outputs), warnings=tuple(diagnostics.warnings))
 
 
