@@ -121,7 +121,8 @@ def test_page_is_valid_html5(site):
                              str(site / "index.html")], capture_output=True, text=True)
     messages = json.loads(result.stderr or result.stdout)["messages"]
     # The bundled validator (2020) predates these CSS properties; everything else must pass.
-    newer_css = re.compile(r"CSS: “(color-scheme|text-underline-offset|text-wrap)”: Property “\1” doesn't exist\.")
+    newer_css = re.compile(r"CSS: “(color-scheme|text-underline-offset|text-wrap)”: "
+                           r"Property “\1” doesn't exist\.")
     problems = [m["message"] for m in messages if m["type"] != "info" and not newer_css.fullmatch(m["message"])]
     assert problems == []
 
@@ -367,3 +368,9 @@ def test_page_for_a_book_in_korean(tmp_path, capsys):
     feed = etree.parse(str(project / "build" / "opds.xml")).getroot()
     assert feed.xpath("string(//dc:language)", namespaces=ATOM) == "ko"
     assert feed.xpath("//a:link[@rel='http://opds-spec.org/acquisition']/@href", namespaces=ATOM) == ["sarang.epub"]
+
+
+def test_human_sizes():
+    from zinepress.writers.site import human_size
+    assert [human_size(n) for n in (0, 999, 1000, 9949, 9950, 999_499, 999_500, 12_345_678)] == \
+        ["0 bytes", "999 bytes", "1.0 kB", "9.9 kB", "10 kB", "999 kB", "1.0 MB", "12 MB"]
