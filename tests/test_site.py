@@ -270,25 +270,35 @@ def test_two_builds_are_byte_identical_and_hold_no_machine_path(tmp_path):
         assert all(not entry.startswith("/") for entry in book.namelist())
 
 
-def test_failed_build_leaves_previous_outputs_as_they_were(tmp_path, capsys, monkeypatch):
+BREAKAGES = {
+    # The PDF stage fails after the EPUB was written: its stylesheet reads a file outside the project.
+    "styles/print.css": 'body { background: url("../../secret.png"); }\n',
+    # The last stage fails after every book was written: the page layout uses an undefined value.
+    "layouts/site.html": '{% extends "default/site.html" %}\n{% block head %}{{ book.no_such_thing }}{% endblock %}\n',
+}
+
+
+@pytest.mark.parametrize("broken", sorted(BREAKAGES))
+def test_failed_build_leaves_previous_outputs_as_they_were(tmp_path, capsys, monkeypatch, broken):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     project = shutil.copytree(PROJECTS / "site", tmp_path / "book")
     (tmp_path / "secret.png").write_bytes(b"not for the book")
     code, out, err = run(["build", str(project)], capsys)
     assert code == 0, err
     before = snapshot(project / "build")
-    # The manuscript changes (so every output would change), then the PDF stage fails after the EPUB was written.
     chapter = project / "manuscript" / "01-paper.md"
-    chapter.write_text(chapter.read_text() + "\nA new paragraph.\n")
-    (project / "styles").mkdir()
-    (project / "styles" / "print.css").write_text('body { background: url("../../secret.png"); }\n')
+    chapter.write_text(chapter.read_text() + "\nA new paragraph, so that every output would change.\n")
+    (project / broken).parent.mkdir()
+    (project / broken).write_text(BREAKAGES[broken])
     code, out, err = run(["build", str(project)], capsys)
     assert code == 1
-    assert len(err.strip().splitlines()) == 1 and "styles/print.css" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and broken in err and "Traceback" not in err, err
     assert snapshot(project / "build") == before
-    code, out, err = run(["build", str(project), "--format", "epub", "--format", "site"], capsys)
+    (project / broken).unlink()
+    code, out, err = run(["build", str(project)], capsys)
     assert code == 0, err
     assert not [path for path in (project / "build").iterdir() if path.name.startswith(".")]
+    assert snapshot(project / "build").keys() == before.keys() and snapshot(project / "build") != before
 
 
 def test_failed_first_build_creates_no_output_folder(tmp_path, capsys):
