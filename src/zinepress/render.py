@@ -184,6 +184,8 @@ def _chapter_content(chapter: Chapter, chapter_file: dict[str, Chapter], href, t
     links to ``other.md#anchor`` become links to the other chapter's section or document.
     """
     fragment = parse_fragment(chapter.html)
+    if target == "print":
+        _footnotes_at_call_sites(fragment)
     for element in fragment.xpath("//*[@id]"):
         if target == "print":
             element.set("id", f"{chapter.slug}--{element.get('id')}")
@@ -198,6 +200,32 @@ def _chapter_content(chapter: Chapter, chapter_file: dict[str, Chapter], href, t
         elif parts.fragment and target == "print":
             link.set("href", href(chapter.slug, parts.fragment))
     return serialize_children(fragment)
+
+
+def _footnotes_at_call_sites(fragment) -> None:
+    """Move each of Python-Markdown's footnotes to its call, for ``float: footnote`` in print.
+
+    The note becomes ``<span class="footnote-note">`` in place of the ``<sup>`` reference;
+    its paragraphs become ``span.footnote-paragraph``; the back links and the list at the
+    chapter's end go.
+    """
+    for notes in fragment.xpath("//div[@class='footnote']"):
+        for item in notes.xpath("./ol/li[@id]"):
+            calls = fragment.xpath("//sup[a[@class='footnote-ref' and @href=$href]]", href=f"#{item.get('id')}")
+            if not calls:
+                continue
+            for backref in item.xpath(".//a[@class='footnote-backref']"):
+                backref.drop_tree()
+            note = fragment.makeelement("span", {"class": "footnote-note", "id": item.get("id")})
+            note.text = item.text
+            for child in item:
+                if child.tag == "p":
+                    child.tag = "span"
+                    child.set("class", "footnote-paragraph")
+                note.append(child)
+            note.tail = calls[0].tail
+            calls[0].getparent().replace(calls[0], note)
+        notes.drop_tree()
 
 
 def _epub_document(renderer: Renderer, section: Section) -> EpubDocument:

@@ -118,6 +118,8 @@ def page_css(rendered: RenderedBook) -> str:
     settings = rendered.config.print
     rules = [f"@page {{ size: {settings.trim_width}mm {settings.trim_height}mm; "
              f"bleed: {settings.bleed}mm; marks: none; }}"]
+    width, height = settings.trim_width + 2 * settings.bleed, settings.trim_height + 2 * settings.bleed
+    rules.append(f".full-bleed {{ margin: -{settings.bleed}mm; width: {width}mm; height: {height}mm; }}")
     fonts = rendered.config.fonts
     if fonts.body:
         rules.append(f"body {{ font-family: {fonts.body}; }}")
