@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 import pypdf
-from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject,
+from pypdf.generic import (ArrayObject, ByteStringObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject,
                            RectangleObject, StreamObject, TextStringObject)
 
 from ..config import PrintSettings
@@ -130,11 +130,15 @@ def _add_output_intent(writer: pypdf.PdfWriter) -> None:
 
 
 def _stable_document_id(writer: pypdf.PdfWriter, identifier: str) -> None:
-    """Replace WeasyPrint's random XMP document id by one made from the book's identifier."""
+    """Replace WeasyPrint's random XMP document id and the file's /ID by ones made from the book's identifier.
+
+    (WeasyPrint writes a fresh uuid4 into the XMP of PDF/X files, and hashes it into the /ID.)
+    """
+    stable = uuid.uuid5(uuid.NAMESPACE_URL, "zinepress-print:" + identifier)
     metadata = writer.root_object.get("/Metadata")
-    if metadata is None:
-        return
-    stream = metadata.get_object()
-    stable = f"xmp.did:{uuid.uuid5(uuid.NAMESPACE_URL, 'zinepress-print:' + identifier)}"
-    data = re.sub(rb"xmp\.did:[0-9a-f-]{36}", stable.encode("ascii"), stream.get_data())
-    stream.set_data(data)
+    if metadata is not None:
+        stream = metadata.get_object()
+        stream.set_data(re.sub(rb"xmp\.did:[0-9a-f-]{36}", f"xmp.did:{stable}".encode("ascii"),
+                               stream.get_data()))
+    if writer._ID:
+        writer._ID = ArrayObject([writer._ID[0], ByteStringObject(stable.hex.encode("ascii"))])
