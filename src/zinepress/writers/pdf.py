@@ -77,9 +77,10 @@ def open_for_editing(data: bytes) -> pypdf.PdfWriter:
 
 
 def finish(writer: pypdf.PdfWriter) -> bytes:
-    """The edited PDF's bytes, content streams compressed."""
+    """The edited PDF's bytes, content streams compressed and objects shared between pages merged."""
     for page in writer.pages:
         page.compress_content_streams()
+    writer.compress_identical_objects()
     output = BytesIO()
     writer.write(output)
     return output.getvalue()

@@ -41,14 +41,14 @@ class PressWriter(Writer):
         writer = open_for_editing(data)
         settings = rendered.config.print
         for page in writer.pages:
-            _prepare_page(writer, page, settings)
+            _prepare_page(page, settings)
         set_page_labels(writer, first_body_page(document, rendered))
         _add_output_intent(writer)
         _stable_document_id(writer, rendered.config.identifier)
         return write_atomically(folder / self.file_name(rendered), finish(writer))
 
 
-def _prepare_page(writer: pypdf.PdfWriter, page: pypdf.PageObject, settings: PrintSettings) -> None:
+def _prepare_page(page: pypdf.PageObject, settings: PrintSettings) -> None:
     """Boxes, clipping to the bleed, and marks for one page."""
     left, bottom, right, top = (float(value) for value in page.trimbox)
     bleed = settings.bleed * POINTS_PER_MM
@@ -62,7 +62,7 @@ def _prepare_page(writer: pypdf.PdfWriter, page: pypdf.PageObject, settings: Pri
         bleed_box[0], bleed_box[1], bleed_box[2] - bleed_box[0], bleed_box[3] - bleed_box[1]).encode()
     stream = DecodedStreamObject()
     stream.set_data(clip + body + b"\nQ\n" + _marks(trim, bleed, room, settings.marks))
-    page[NameObject("/Contents")] = writer._add_object(stream)
+    page.replace_contents(stream)
     page.mediabox = RectangleObject(media)
     page.cropbox = RectangleObject(media)
     page.bleedbox = RectangleObject(bleed_box)

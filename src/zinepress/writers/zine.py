@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pypdf
 from pypdf import Transformation
+from pypdf.generic import DecodedStreamObject
 
 from ..render import RenderedBook
 from .base import BuildSession, Writer, write_atomically
@@ -62,11 +63,11 @@ class ZineWriter(Writer):
         sequence = padded_sequence(len(source.pages))
         for left, right in booklet_sides(len(source.pages)):
             side = writer.add_blank_page(width, height)
+            side.replace_contents(_fold_guide(width, height))
             for slot, position in ((0, left), (1, right)):
                 index = sequence[position]
                 if index is not None:
                     _place(side, source.pages[index], slot, width, height)
-            _fold_guide(writer, side, width, height)
         writer.add_metadata({"/Title": rendered.config.title, "/Creator": "zinepress",
                              "/Producer": "zinepress with pypdf"})
         writer.pdf_header = source.pdf_header
@@ -87,15 +88,13 @@ def _place(side: pypdf.PageObject, page: pypdf.PageObject, slot: int, width: flo
     side.merge_transformed_page(page, transformation)
 
 
-def _fold_guide(writer: pypdf.PdfWriter, side: pypdf.PageObject, width: float, height: float) -> None:
-    """Short grey ticks on the fold line, in the clear band above and below the pages."""
+def _fold_guide(width: float, height: float) -> DecodedStreamObject:
+    """Short grey dashes on the fold line, in the clear band above and below the pages."""
     reach = (SHEET_MARGIN_MM - 1.5) * POINTS_PER_MM
     middle = width / 2
     operators = (f"q {FOLD_GUIDE_GREY} G {FOLD_GUIDE_WIDTH_PT} w [2 2] 0 d "
                  f"{middle:.3f} {height:.3f} m {middle:.3f} {height - reach:.3f} l S "
                  f"{middle:.3f} 0 m {middle:.3f} {reach:.3f} l S Q\n")
-    content = side.get_contents()
-    body = content.get_data() if content is not None else b""
-    stream = pypdf.generic.DecodedStreamObject()
-    stream.set_data(body + b"\n" + operators.encode())
-    side[pypdf.generic.NameObject("/Contents")] = writer._add_object(stream)
+    stream = DecodedStreamObject()
+    stream.set_data(operators.encode())
+    return stream
