@@ -19,7 +19,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 import pypdf
 from pypdf.constants import PageLabelStyle
-from pypdf.generic import NameObject, RectangleObject
+from pypdf.generic import RectangleObject
 from weasyprint import CSS, HTML
 from weasyprint.formatting_structure.boxes import ReplacedBox
 from weasyprint.logger import LOGGER as WEASYPRINT_LOGGER
@@ -52,7 +52,7 @@ def digital_pdf(rendered: RenderedBook, session: BuildSession) -> bytes:
 
 def _digital_pdf(rendered: RenderedBook, session: BuildSession) -> bytes:
     document = layout(rendered, session)
-    data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=_identifier(rendered))
+    data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=pdf_identifier(rendered))
     writer = open_for_editing(data)
     for page in writer.pages:
         trim = RectangleObject(page.trimbox)
@@ -63,7 +63,7 @@ def _digital_pdf(rendered: RenderedBook, session: BuildSession) -> bytes:
     return finish(writer)
 
 
-def _identifier(rendered: RenderedBook) -> bytes:
+def pdf_identifier(rendered: RenderedBook) -> bytes:
     """A stable PDF /ID from the book's identifier, so builds are reproducible."""
     return hashlib.md5(rendered.config.identifier.encode("utf-8")).hexdigest().encode("ascii")  # noqa: S324
 

@@ -15,13 +15,13 @@ from importlib import resources
 from pathlib import Path
 
 import pypdf
-from pypdf.generic import (ArrayObject, ByteStringObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject,
-                           RectangleObject, StreamObject, TextStringObject)
+from pypdf.generic import (ArrayObject, ByteStringObject, DecodedStreamObject, DictionaryObject, NameObject,
+                           NumberObject, RectangleObject, StreamObject, TextStringObject)
 
 from ..config import PrintSettings
 from ..render import RenderedBook
 from .base import BuildSession, Writer, write_atomically
-from .pdf import _identifier, finish, first_body_page, layout, open_for_editing, set_page_labels
+from .pdf import finish, first_body_page, layout, open_for_editing, pdf_identifier, set_page_labels
 
 POINTS_PER_MM = 72 / 25.4
 MARKS_ROOM_MM = 10.0  # the slug around the bleed that holds the marks
@@ -37,7 +37,7 @@ class PressWriter(Writer):
 
     def write(self, rendered: RenderedBook, folder: Path, session: BuildSession) -> Path:
         document = layout(rendered, session)
-        data = document.write_pdf(pdf_variant="pdf/x-4", pdf_identifier=_identifier(rendered))
+        data = document.write_pdf(pdf_variant="pdf/x-4", pdf_identifier=pdf_identifier(rendered))
         writer = open_for_editing(data)
         settings = rendered.config.print
         for page in writer.pages:
