@@ -206,8 +206,9 @@ def _footnotes_at_call_sites(fragment) -> None:
     """Move each of Python-Markdown's footnotes to its call, for ``float: footnote`` in print.
 
     The note becomes ``<span class="footnote-note">`` in place of the ``<sup>`` reference;
-    its paragraphs become ``span.footnote-paragraph``; the back links and the list at the
-    chapter's end go.
+    its paragraphs become ``span.footnote-paragraph`` separated by line breaks (a block
+    inside the note would put WeasyPrint's marker on a line of its own); the back links and
+    the list at the chapter's end go.
     """
     for notes in fragment.xpath("//div[@class='footnote']"):
         for item in notes.xpath("./ol/li[@id]"):
@@ -217,11 +218,14 @@ def _footnotes_at_call_sites(fragment) -> None:
             for backref in item.xpath(".//a[@class='footnote-backref']"):
                 backref.drop_tree()
             note = fragment.makeelement("span", {"class": "footnote-note", "id": item.get("id")})
-            note.text = item.text
-            for child in item:
+            note.text = (item.text or "").strip() or None
+            for index, child in enumerate(list(item)):
                 if child.tag == "p":
                     child.tag = "span"
                     child.set("class", "footnote-paragraph")
+                    child.tail = None
+                    if index:
+                        note.append(fragment.makeelement("br", {}))
                 note.append(child)
             note.tail = calls[0].tail
             calls[0].getparent().replace(calls[0], note)
