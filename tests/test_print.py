@@ -257,3 +257,13 @@ def test_press_and_zine_are_reproducible(tmp_path, monkeypatch):
         outputs.append([(tmp_path / out / name).read_bytes() for name in
                         ("a-minimal-book.pdf", "a-minimal-book-print.pdf", "a-minimal-book-zine.pdf")])
     assert outputs[0] == outputs[1]
+
+
+def test_marks_none_leaves_no_room_beyond_the_bleed(tmp_path):
+    project = copy_project(PROJECTS / "minimal", tmp_path / "book")
+    toml = project / "manuscript" / "book.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + '\n[print]\nmarks = "none"\n', encoding="utf-8")
+    assert main(["build", str(project), "--format", "print"]) == 0
+    for page in boxes(project / "build" / "a-minimal-book-print.pdf"):
+        assert page["MediaBox"] == page["BleedBox"]
+        assert same_size(size_mm(page["BleedBox"]), (154.0, 216.0))

@@ -38,9 +38,24 @@ def half_text(path, page: int, half: int, width: float, height: float) -> str:
 
 
 def expected_halves(count: int) -> list[tuple[int | None, int | None]]:
-    """For each zine side, the 1-based S.pdf pages (None for a blank) expected on its left and right."""
-    sequence = padded_sequence(count)
-    return [tuple(None if sequence[p] is None else sequence[p] + 1 for p in side) for side in booklet_sides(count)]
+    """For each zine side, the 1-based S.pdf pages (None for a blank) expected on its left and right.
+
+    Written out independently of the writer: the padded book is pages 1..count-1, blanks,
+    then the last page; sheet k (from 0) of n padded pages carries n-2k | 2k+1 on its front
+    and 2k+2 | n-2k-1 on its back.
+    """
+    total = -(-count // 4) * 4
+    book = list(range(1, count)) + [None] * (total - count) + [count] if count > 1 else [1, None, None, None]
+    sides = []
+    for k in range(total // 4):
+        sides += [(book[total - 2 * k - 1], book[2 * k]), (book[2 * k + 1], book[total - 2 * k - 2])]
+    return sides
+
+
+def test_expected_orders_written_out():
+    assert expected_halves(4) == [(4, 1), (2, 3)]
+    assert expected_halves(8) == [(8, 1), (2, 7), (6, 3), (4, 5)]
+    assert expected_halves(7) == [(7, 1), (2, None), (6, 3), (4, 5)]
 
 
 def check_imposition(build_folder, stem: str) -> list[tuple]:
