@@ -208,7 +208,7 @@ def _footnotes_at_call_sites(fragment) -> None:
     The note becomes ``<span class="footnote-note">`` in place of the ``<sup>`` reference;
     its paragraphs become ``span.footnote-paragraph`` separated by line breaks (a block
     inside the note would put WeasyPrint's marker on a line of its own); the back links and
-    the list at the chapter's end go.
+    the list at the chapter's end goes once it is empty.
     """
     for notes in fragment.xpath("//div[@class='footnote']"):
         for item in notes.xpath("./ol/li[@id]"):
@@ -229,7 +229,9 @@ def _footnotes_at_call_sites(fragment) -> None:
                 note.append(child)
             note.tail = calls[0].tail
             calls[0].getparent().replace(calls[0], note)
-        notes.drop_tree()
+            item.getparent().remove(item)
+        if not notes.xpath("./ol/li"):
+            notes.drop_tree()
 
 
 def _epub_document(renderer: Renderer, section: Section) -> EpubDocument:
