@@ -184,6 +184,8 @@ def _chapter_content(chapter: Chapter, chapter_file: dict[str, Chapter], href, t
     links to ``other.md#anchor`` become links to the other chapter's section or document.
     """
     fragment = parse_fragment(chapter.html)
+    if target == "print":
+        _footnotes_at_call_sites(fragment)
     for element in fragment.xpath("//*[@id]"):
         if target == "print":
             element.set("id", f"{chapter.slug}--{element.get('id')}")
@@ -198,6 +200,38 @@ def _chapter_content(chapter: Chapter, chapter_file: dict[str, Chapter], href, t
         elif parts.fragment and target == "print":
             link.set("href", href(chapter.slug, parts.fragment))
     return serialize_children(fragment)
+
+
+def _footnotes_at_call_sites(fragment) -> None:
+    """Move each of Python-Markdown's footnotes to its call, for ``float: footnote`` in print.
+
+    The note becomes ``<span class="footnote-note">`` in place of the ``<sup>`` reference;
+    its paragraphs become ``span.footnote-paragraph`` separated by line breaks (a block
+    inside the note would put WeasyPrint's marker on a line of its own); the back links and
+    the list at the chapter's end goes once it is empty.
+    """
+    for notes in fragment.xpath("//div[@class='footnote']"):
+        for item in notes.xpath("./ol/li[@id]"):
+            calls = fragment.xpath("//sup[a[@class='footnote-ref' and @href=$href]]", href=f"#{item.get('id')}")
+            if not calls:
+                continue
+            for backref in item.xpath(".//a[@class='footnote-backref']"):
+                backref.drop_tree()
+            note = fragment.makeelement("span", {"class": "footnote-note", "id": item.get("id")})
+            note.text = (item.text or "").strip() or None
+            for index, child in enumerate(list(item)):
+                if child.tag == "p":
+                    child.tag = "span"
+                    child.set("class", "footnote-paragraph")
+                    child.tail = None
+                    if index:
+                        note.append(fragment.makeelement("br", {}))
+                note.append(child)
+            note.tail = calls[0].tail
+            calls[0].getparent().replace(calls[0], note)
+            item.getparent().remove(item)
+        if not notes.xpath("./ol/li"):
+            notes.drop_tree()
 
 
 def _epub_document(renderer: Renderer, section: Section) -> EpubDocument:

@@ -1,23 +1,33 @@
 """``RenderedBook`` → ``S.pdf``: the book laid out by WeasyPrint at its trim size.
 
 The layout (WeasyPrint's costly step) is made once per build and shared through the
-build session, so the press PDF and the zine can reuse its pages. WeasyPrint's log
-messages are captured as warnings; references it may not read are errors.
+build session, so the press PDF and the zine can reuse its pages. It is laid out with
+the configured bleed, so page backgrounds reach into it; the digital edition is then
+cut back to the trim, and given page labels (roman front matter, arabic from the first
+chapter). WeasyPrint's log messages are captured as warnings; references it may not
+read are errors; images below 300 dpi at their printed size are warned about.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import posixpath
+from io import BytesIO
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
+from PIL import Image, UnidentifiedImageError
+import pypdf
+from pypdf.constants import PageLabelStyle
+from pypdf.generic import RectangleObject
 from weasyprint import CSS, HTML
+from weasyprint.formatting_structure.boxes import ReplacedBox
 from weasyprint.logger import LOGGER as WEASYPRINT_LOGGER
 
 from ..errors import ProjectError
-from ..fetch import ConfinedFetcher
+from ..fetch import ConfinedFetcher, RefusedFetch, read_confined
 from ..render import RenderedBook
 from ..stylesheets import stylesheet_path
 from .base import BuildSession, Writer, write_atomically
@@ -29,15 +39,70 @@ class PdfWriter(Writer):
     description = "PDF for screens"
 
     def write(self, rendered: RenderedBook, folder: Path, session: BuildSession) -> Path:
-        document = session.once("pdf-layout", lambda: lay_out(rendered, session))
-        data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=_identifier(rendered))
-        return write_atomically(folder / self.file_name(rendered), data)
+        return write_atomically(folder / self.file_name(rendered), digital_pdf(rendered, session))
 
 
-def _identifier(rendered: RenderedBook) -> bytes:
+def layout(rendered: RenderedBook, session: BuildSession):
+    """The book's WeasyPrint Document, laid out once per build."""
+    return session.once("pdf-layout", lambda: lay_out(rendered, session))
+
+
+def digital_pdf(rendered: RenderedBook, session: BuildSession) -> bytes:
+    """The bytes of ``S.pdf``, made once per build (the zine imposes these pages)."""
+    return session.once("pdf-digital", lambda: _digital_pdf(rendered, session))
+
+
+def _digital_pdf(rendered: RenderedBook, session: BuildSession) -> bytes:
+    document = layout(rendered, session)
+    data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=pdf_identifier(rendered))
+    writer = open_for_editing(data)
+    for page in writer.pages:
+        trim = RectangleObject(page.trimbox)
+        page.mediabox = trim
+        page.cropbox = trim
+        page.bleedbox = trim
+    set_page_labels(writer, first_body_page(document, rendered))
+    return finish(writer)
+
+
+def pdf_identifier(rendered: RenderedBook) -> bytes:
     """A stable PDF /ID from the book's identifier, so builds are reproducible."""
-    import hashlib
     return hashlib.md5(rendered.config.identifier.encode("utf-8")).hexdigest().encode("ascii")  # noqa: S324
+
+
+def open_for_editing(data: bytes) -> pypdf.PdfWriter:
+    """A pypdf writer holding a copy of the PDF ``data``, its header (PDF version) kept."""
+    reader = pypdf.PdfReader(BytesIO(data))
+    writer = pypdf.PdfWriter(clone_from=reader)
+    writer.pdf_header = reader.pdf_header
+    return writer
+
+
+def finish(writer: pypdf.PdfWriter) -> bytes:
+    """The edited PDF's bytes, content streams compressed and objects shared between pages merged."""
+    for page in writer.pages:
+        page.compress_content_streams()
+    writer.compress_identical_objects()
+    output = BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+def first_body_page(document, rendered: RenderedBook) -> int:
+    """The index of the page where the first chapter opens (0 when there is none)."""
+    chapters = rendered.book.chapters
+    if not chapters:
+        return 0
+    slug = chapters[0].slug
+    return next((index for index, page in enumerate(document.pages) if slug in page.anchors), 0)
+
+
+def set_page_labels(writer: pypdf.PdfWriter, first_body: int) -> None:
+    """Roman page labels for the front matter, arabic from the first chapter on."""
+    last = len(writer.pages) - 1
+    if first_body > 0:
+        writer.set_page_label(0, first_body - 1, style=PageLabelStyle.LOWERCASE_ROMAN, start=1)
+    writer.set_page_label(first_body, last, style=PageLabelStyle.DECIMAL, start=1)
 
 
 class _CollectWarnings(logging.Handler):
@@ -54,7 +119,10 @@ class _CollectWarnings(logging.Handler):
 def page_css(rendered: RenderedBook) -> str:
     """The trim size and font choices from book.toml, as CSS."""
     settings = rendered.config.print
-    rules = [f"@page {{ size: {settings.trim_width}mm {settings.trim_height}mm; }}"]
+    rules = [f"@page {{ size: {settings.trim_width}mm {settings.trim_height}mm; "
+             f"bleed: {settings.bleed}mm; marks: none; }}"]
+    width, height = settings.trim_width + 2 * settings.bleed, settings.trim_height + 2 * settings.bleed
+    rules.append(f".full-bleed {{ margin: -{settings.bleed}mm; width: {width}mm; height: {height}mm; }}")
     fonts = rendered.config.fonts
     if fonts.body:
         rules.append(f"body {{ font-family: {fonts.body}; }}")
@@ -105,8 +173,43 @@ def lay_out(rendered: RenderedBook, session: BuildSession):
     for message in collector.messages:
         session.diagnostics.warn(f"WeasyPrint: {message}", css_path)
     relative_file_links(document, config.manuscript)
+    _warn_low_resolution(document, rendered, session)
     stamp = session.source_date.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     document.metadata.created = stamp
     document.metadata.modified = stamp
     document.metadata.lang = config.language
     return document
+
+
+MINIMUM_DPI = 300
+
+
+def _warn_low_resolution(document, rendered: RenderedBook, session: BuildSession) -> None:
+    """Warn about every raster image printed at less than 300 dpi, naming it once."""
+    assets = {asset.href: asset for asset in rendered.book.assets}
+    worst: dict[str, float] = {}
+    for page in document.pages:
+        for box in page._page_box.descendants():
+            if not isinstance(box, ReplacedBox) or box.element is None or box.width <= 0:
+                continue
+            asset = assets.get(box.element.get("src", ""))
+            if asset is None or asset.media_type == "image/svg+xml":
+                continue
+            pixels = _pixel_size(rendered, asset.path)
+            if pixels is None:
+                continue
+            dpi = min(pixels[0] / (box.width / 96), pixels[1] / (box.height / 96))
+            worst[asset.href] = min(dpi, worst.get(asset.href, dpi))
+    for href, dpi in sorted(worst.items()):
+        if dpi < MINIMUM_DPI:
+            session.diagnostics.warn(f"image '{href}' prints at {dpi:.0f} dpi, under {MINIMUM_DPI} dpi: "
+                                     "use a larger image or print it smaller", rendered.config.manuscript / href)
+
+
+def _pixel_size(rendered: RenderedBook, path: Path) -> tuple[int, int] | None:
+    """An image file's size in pixels (Pillow), or None when it cannot be read."""
+    try:
+        with Image.open(BytesIO(read_confined(rendered.config.project, path))) as image:
+            return image.size
+    except (OSError, RefusedFetch, UnidentifiedImageError):
+        return None
