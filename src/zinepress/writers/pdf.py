@@ -1,24 +1,21 @@
 """``RenderedBook`` → ``S.pdf``: the book laid out by WeasyPrint at its trim size.
 
 The layout (WeasyPrint's costly step) is made once per build and shared through the
-build session, so the press PDF and the zine can reuse its pages. WeasyPrint's log
-messages are captured as warnings; references it may not read are errors.
+build session, so the press PDF and the zine can reuse its pages. WeasyPrint runs
+inside ``watch.watched``: its log messages are warnings, references it may not read errors.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from pathlib import Path
 
 from weasyprint import CSS, HTML
-from weasyprint.logger import LOGGER as WEASYPRINT_LOGGER
 
-from ..errors import ProjectError
-from ..fetch import ConfinedFetcher
 from ..render import RenderedBook
-from ..stylesheets import stylesheet_path
+from ..stylesheets import check_stylesheet, stylesheet_path, stylesheet_text
 from .base import BuildSession, Writer, write_atomically
+from .watch import fetcher, watched
 
 
 class PdfWriter(Writer):
@@ -28,7 +25,8 @@ class PdfWriter(Writer):
 
     def write(self, rendered: RenderedBook, folder: Path, session: BuildSession) -> Path:
         document = session.once("pdf-layout", lambda: lay_out(rendered, session))
-        data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=_identifier(rendered))
+        with watched(rendered, session):
+            data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=_identifier(rendered))
         return write_atomically(folder / self.file_name(rendered), data)
 
 
@@ -36,17 +34,6 @@ def _identifier(rendered: RenderedBook) -> bytes:
     """A stable PDF /ID from the book's identifier, so builds are reproducible."""
     import hashlib
     return hashlib.md5(rendered.config.identifier.encode("utf-8")).hexdigest().encode("ascii")  # noqa: S324
-
-
-class _CollectWarnings(logging.Handler):
-    """Keeps WeasyPrint's warnings and errors, with the stylesheet or document they came from."""
-
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
 
 
 def page_css(rendered: RenderedBook) -> str:
@@ -66,22 +53,16 @@ def page_css(rendered: RenderedBook) -> str:
 def lay_out(rendered: RenderedBook, session: BuildSession):
     """Lay out the print HTML with the project's print.css: a WeasyPrint Document."""
     config = rendered.config
-    fetcher = ConfinedFetcher(config.project)
+    confined = fetcher(rendered, session)
     css_path = stylesheet_path(config.project, "print.css")
-    collector = _CollectWarnings()
-    WEASYPRINT_LOGGER.addHandler(collector)
-    try:
-        stylesheets = [CSS(filename=str(css_path), url_fetcher=fetcher),
-                       CSS(string=page_css(rendered), url_fetcher=fetcher)]
-        html = HTML(string=rendered.print_html, base_url=str(config.manuscript) + "/", url_fetcher=fetcher)
-        document = html.render(stylesheets=stylesheets)
-    finally:
-        WEASYPRINT_LOGGER.removeHandler(collector)
-    if fetcher.refused:
-        url, reason = fetcher.refused[0]
-        raise ProjectError(f"refused to read '{url}': {reason}", css_path)
-    for message in collector.messages:
-        session.diagnostics.warn(f"WeasyPrint: {message}", css_path)
+    check_stylesheet(config.project, css_path)
+    with watched(rendered, session, reading=css_path):
+        stylesheet = CSS(string=stylesheet_text(config.project, css_path), base_url=str(css_path),
+                         url_fetcher=confined)
+    with watched(rendered, session):
+        page = CSS(string=page_css(rendered), url_fetcher=confined)
+        html = HTML(string=rendered.print_html, base_url=str(config.manuscript) + "/", url_fetcher=confined)
+        document = html.render(stylesheets=[stylesheet, page])
     stamp = session.source_date.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     document.metadata.created = stamp
     document.metadata.modified = stamp
