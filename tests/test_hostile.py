@@ -500,3 +500,134 @@ def test_comments_are_never_template_source(xss_book):
     assert "{{ 7*7 }}" in text and "{% raw %}{{ config }}" in text
     assert "Reader 49" not in text and " 49 " not in text
     assert squash("{{ 7*7 }}") in squash(pdf_text(project / "build/a-minimal-book.pdf"))
+
+
+class InterruptedWriter:
+    """A writer that writes half a file, then is interrupted as if by Ctrl-C."""
+
+    name = "interrupted"
+    suffix = ".half"
+    description = "interrupted mid-write"
+
+    def write(self, rendered, folder, session):
+        (folder / "a-minimal-book.half").write_bytes(b"half")
+        raise KeyboardInterrupt
+
+
+def test_interrupt_inside_a_writer_leaves_previous_outputs(tmp_path, capsys, monkeypatch):
+    project = make_project(tmp_path, {})
+    assert run(["build", str(project), "--format", "epub"], capsys)[0] == 0
+    before = {path.name: path.read_bytes() for path in outputs(project)}
+    (project / START).write_text(chapter("A changed text.\n"))
+    import importlib
+    build_module = importlib.import_module("zinepress.build")
+    monkeypatch.setitem(build_module.WRITERS, "interrupted", InterruptedWriter)
+    with pytest.raises(KeyboardInterrupt):
+        build_module.build(build_module.BuildOptions(project=project, formats=("epub", "interrupted")))
+    assert {path.name: path.read_bytes() for path in outputs(project)} == before
+    assert not [path for path in (project / "build").rglob("*") if path.name.startswith(".")]
+
+
+def test_ctrl_c_during_a_real_build_leaves_previous_outputs(tmp_path):
+    """SIGINT sent while the CLI is writing: exit 130, old outputs untouched, no temporary files."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    project = make_project(tmp_path, {})
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "src")}
+    subprocess.run([sys.executable, "-m", "zinepress", "build", str(project)], check=True, env=env,
+                   capture_output=True)
+    before = {path.name: path.read_bytes() for path in outputs(project)}
+    (project / START).write_text(chapter("\n\n".join(f"Paragraph {i} " * 40 for i in range(400))))
+    process = subprocess.Popen([sys.executable, "-m", "zinepress", "build", str(project)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while process.poll() is None and not list((project / "build").glob(".zinepress-staging-*")):
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert "Traceback" not in err
+    if process.returncode == 130:
+        assert err.strip() == "interrupted"
+        assert {path.name: path.read_bytes() for path in outputs(project)} == before
+    else:
+        assert process.returncode == 0, err
+    assert not list((project / "build").glob(".*"))
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCXYZ0123456789éøß한글", min_size=1, max_size=12)
+PHRASE = st.lists(WORD, min_size=1, max_size=12).map(" ".join)
+BLOCK = st.one_of(
+    PHRASE.map(lambda text: (text, text)),
+    PHRASE.map(lambda text: (f"## {text}", text)),
+    PHRASE.map(lambda text: (f"- {text}", text)),
+    PHRASE.map(lambda text: (f"> {text}", text)),
+    PHRASE.map(lambda text: (f"*{text}*", text)),
+    PHRASE.map(lambda text: (f"1. **{text}**", text)),
+    PHRASE.map(lambda text: (f"    {text}", text)),
+)
+NOISE = st.lists(st.sampled_from(list("*_[]()<>#!-`|:{}&;\\/=\"' \n\t>~^") + ["<!--", "-->", "<div>",
+                                                                                    "</div>", "<![", "```", "---",
+                                                                                    "<script>", "[^1]", "é"]),
+                 max_size=40).map("".join)
+FRONT = st.one_of(PHRASE.map(lambda title: f"title: {title}\n"),
+                  st.tuples(PHRASE, st.sampled_from(["en", "ko", "no", "yes", "1", "[x", "en-GB"]))
+                  .map(lambda pair: f"title: {pair[0]}\nlang: {pair[1]}\n"),
+                  st.text(max_size=30).map(lambda text: f"title: {text}\n"),
+                  st.sampled_from(["", "title:\n", "- a\n", "title: [\n", "slug: x\n", "title: a\ntitle: b\n"]))
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory):
+    project = shutil.copytree(PROJECTS / "minimal", tmp_path_factory.mktemp("property") / "book")
+    from zinepress.config import load_config
+    return project, load_config(project)
+
+
+def chapter_text(rendered) -> str:
+    from lxml import etree
+    document = next(doc for doc in rendered.epub_documents if doc.kind == "chapter")
+    return " ".join("".join(etree.fromstring(document.xhtml.encode()).itertext()).split())
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(blocks=st.lists(BLOCK, min_size=1, max_size=8), title=PHRASE)
+def test_property_valid_documents_keep_every_paragraph(scratch, blocks, title):
+    from zinepress.manuscript import load_manuscript
+    from zinepress.render import render
+    project, config = scratch
+    (project / START).write_text(chapter("\n\n".join(source for source, _ in blocks) + "\n", f"title: \"{title}\"\n"))
+    text = chapter_text(render(load_manuscript(config)))
+    for _, words in blocks:
+        assert " ".join(words.split()) in text
+
+
+@settings(max_examples=700, deadline=None, suppress_health_check=list(HealthCheck))
+@given(front=FRONT, parts=st.lists(st.one_of(BLOCK.map(lambda block: block[0]), NOISE), max_size=8))
+def test_property_any_document_ends_in_a_book_or_a_located_error(scratch, front, parts):
+    from zinepress.errors import ProjectError
+    from zinepress.manuscript import load_manuscript
+    from zinepress.render import render
+    project, config = scratch
+    (project / START).write_text(chapter("\n\n".join(parts) + "\n", front))
+    try:
+        render(load_manuscript(config))
+    except ProjectError as error:
+        assert all(problem.path is not None for problem in error.problems)
+        assert re.fullmatch(r"(.+?)(:\d+)?: error: .+", str(error.problems[0]), re.S)
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
+@given(blocks=st.lists(BLOCK, min_size=1, max_size=5))
+def test_property_full_builds_keep_every_paragraph(scratch, blocks):
+    project, _ = scratch
+    (project / START).write_text(chapter("\n\n".join(source for source, _ in blocks) + "\n"))
+    from zinepress.cli import main
+    assert main(["build", str(project), "--format", "epub", "--format", "pdf"]) == 0
+    epub_text = Epub(project / "build/a-minimal-book.epub").text()
+    pdf = squash(pdf_text(project / "build/a-minimal-book.pdf"))
+    for _, words in blocks:
+        assert " ".join(words.split()) in epub_text and squash(words) in pdf
