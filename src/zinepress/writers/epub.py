@@ -59,18 +59,7 @@ def epub_bytes(rendered: RenderedBook, source_date: dt.datetime) -> bytes:
     for subject in config.subjects:
         book.add_metadata("DC", "subject", subject)
 
-    css_path = stylesheet_path(config.project, "epub.css")
-    css = stylesheet_text(config.project, css_path).encode("utf-8")
-    book.add_item(epub.EpubItem(uid="style", file_name="styles/epub.css", media_type="text/css", content=css))
-    added = set()
-    for reference in check_stylesheet(config.project, css_path):
-        media_type = STYLE_FILE_TYPES.get(reference.path.suffix.lower())
-        styles = css_path.parent.resolve()
-        name = reference.path.relative_to(styles).as_posix() if reference.path.is_relative_to(styles) else None
-        if media_type and name and name not in added:
-            added.add(name)
-            book.add_item(epub.EpubItem(uid=_item_id(name), file_name=f"styles/{name}", media_type=media_type,
-                                        content=read_confined(config.project, reference.path)))
+    _add_styles(book, config)
     for asset in rendered.book.assets:
         book.add_item(epub.EpubItem(uid=_item_id(asset.href), file_name=asset.href, media_type=asset.media_type,
                                     content=read_confined(config.project, asset.path)))
@@ -103,6 +92,22 @@ def epub_bytes(rendered: RenderedBook, source_date: dt.datetime) -> bytes:
     writer.process()
     writer.write()
     return repack(buffer.getvalue(), source_date)
+
+
+def _add_styles(book: epub.EpubBook, config) -> None:
+    """The project's (or the default) epub.css and the fonts, images and imports it references."""
+    css_path = stylesheet_path(config.project, "epub.css")
+    css = stylesheet_text(config.project, css_path).encode("utf-8")
+    book.add_item(epub.EpubItem(uid="style", file_name="styles/epub.css", media_type="text/css", content=css))
+    added = set()
+    for reference in check_stylesheet(config.project, css_path):
+        media_type = STYLE_FILE_TYPES.get(reference.path.suffix.lower())
+        styles = css_path.parent.resolve()
+        name = reference.path.relative_to(styles).as_posix() if reference.path.is_relative_to(styles) else None
+        if media_type and name and name not in added:
+            added.add(name)
+            book.add_item(epub.EpubItem(uid=_item_id(name), file_name=f"styles/{name}", media_type=media_type,
+                                        content=read_confined(config.project, reference.path)))
 
 
 def repack(data: bytes, source_date: dt.datetime) -> bytes:
