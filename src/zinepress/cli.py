@@ -1,12 +1,16 @@
 """The command line: parse arguments, call the API, print, choose the exit code.
 
 Exit codes: 0 success; 1 a problem in the project, printed as ``path:line: error: …``
-without a traceback; 2 wrong usage.
+without a traceback; 2 wrong usage; 3 a bug in zinepress (its traceback is written to a
+file); 130 interrupted.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
+import traceback
 from pathlib import Path
 
 import click
@@ -63,7 +67,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         return 130
+    except Exception as error:  # noqa: BLE001 - a bug in zinepress: report it briefly, then stop
+        return internal_error(error)
     return 0
+
+
+def internal_error(error: Exception) -> int:
+    """A bug, not a problem in the project: one line on screen, the traceback in a file; exit 3."""
+    handle, log = tempfile.mkstemp(prefix="zinepress-crash-", suffix=".txt")
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write("".join(traceback.format_exception(error)))
+    click.echo(f"internal error: {type(error).__name__}: {error}", err=True)
+    click.echo(f"this is a bug in zinepress; the full traceback is in {log}", err=True)
+    return 3
 
 
 if __name__ == "__main__":

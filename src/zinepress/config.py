@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import Diagnostics, ProjectError
+from .fetch import RefusedFetch, read_confined
 
 MM_PER_UNIT = {"mm": 1.0, "cm": 10.0, "in": 25.4, "pt": 25.4 / 72, "px": 25.4 / 96}
 
@@ -148,7 +149,10 @@ def load_config(project: Path) -> Config:
     path = project / "manuscript" / "book.toml"
     if not path.is_file():
         raise ProjectError("no book.toml: a project needs manuscript/book.toml", path)
-    raw = path.read_bytes()
+    try:
+        raw = read_confined(project, path)
+    except RefusedFetch as refusal:
+        raise ProjectError(f"book.toml is not read: {refusal}", path) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from .config import Config
 from .errors import ProjectError
+from .fetch import ConfinedLoader
 from .manuscript import Book, Chapter
 from .xhtml import parse_fragment, serialize_children
 
@@ -72,7 +73,7 @@ def layout_environment(project: Path) -> jinja2.Environment:
     """The Jinja2 environment: project layouts over the defaults, autoescaped, strict."""
     loaders: list[jinja2.BaseLoader] = []
     if (project / "layouts").is_dir():
-        loaders.append(jinja2.FileSystemLoader(project / "layouts"))
+        loaders.append(ConfinedLoader(project / "layouts", project))
     defaults = jinja2.FileSystemLoader(DEFAULT_LAYOUTS)
     loaders += [jinja2.PrefixLoader({"default": defaults}), defaults]
     environment = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,

@@ -16,13 +16,14 @@ from pathlib import Path
 
 from ebooklib import epub
 
-from ..errors import ProjectError
-from ..fetch import RefusedFetch, read_confined
+from ..fetch import read_confined
 from ..render import RenderedBook
-from ..stylesheets import stylesheet_path
+from ..stylesheets import check_stylesheet, stylesheet_path, stylesheet_text
 from .base import BuildSession, Writer, write_atomically
 
-FONT_TYPES = {".woff2": "font/woff2", ".woff": "font/woff", ".otf": "font/otf", ".ttf": "font/ttf"}
+STYLE_FILE_TYPES = {".woff2": "font/woff2", ".woff": "font/woff", ".otf": "font/otf", ".ttf": "font/ttf",
+                    ".css": "text/css", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+                    ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
 
 
 class EpubWriter(Writer):
@@ -58,16 +59,7 @@ def epub_bytes(rendered: RenderedBook, source_date: dt.datetime) -> bytes:
     for subject in config.subjects:
         book.add_metadata("DC", "subject", subject)
 
-    css_path = stylesheet_path(config.project, "epub.css")
-    css = read_confined(config.project, css_path) if css_path.is_relative_to(config.project) \
-        else css_path.read_bytes()
-    book.add_item(epub.EpubItem(uid="style", file_name="styles/epub.css", media_type="text/css", content=css))
-    for href, path in _referenced_files(css.decode("utf-8"), css_path, config.project):
-        suffix = path.suffix.lower()
-        media_type = FONT_TYPES.get(suffix)
-        if media_type:
-            book.add_item(epub.EpubItem(uid=_item_id(href), file_name=f"styles/{href}", media_type=media_type,
-                                        content=read_confined(config.project, path)))
+    _add_styles(book, config)
     for asset in rendered.book.assets:
         book.add_item(epub.EpubItem(uid=_item_id(asset.href), file_name=asset.href, media_type=asset.media_type,
                                     content=read_confined(config.project, asset.path)))
@@ -102,20 +94,20 @@ def epub_bytes(rendered: RenderedBook, source_date: dt.datetime) -> bytes:
     return repack(buffer.getvalue(), source_date)
 
 
-def _referenced_files(css: str, css_path: Path, project: Path) -> list[tuple[str, Path]]:
-    """Files a stylesheet names with ``url(…)``, relative to it, inside the project."""
-    found = []
-    for reference in re.findall(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)", css):
-        if re.match(r"^[a-z][a-z0-9+.-]*:", reference, re.IGNORECASE) or reference.startswith("/"):
-            continue
-        path = css_path.parent / reference
-        try:
-            read_confined(project, path)
-        except RefusedFetch as refusal:
-            raise ProjectError(f"stylesheet reference url({reference}): {refusal}", css_path,
-                               css[:css.find(reference)].count("\n") + 1) from None
-        found.append((reference, path))
-    return found
+def _add_styles(book: epub.EpubBook, config) -> None:
+    """The project's (or the default) epub.css and the fonts, images and imports it references."""
+    css_path = stylesheet_path(config.project, "epub.css")
+    css = stylesheet_text(config.project, css_path).encode("utf-8")
+    book.add_item(epub.EpubItem(uid="style", file_name="styles/epub.css", media_type="text/css", content=css))
+    added = set()
+    for reference in check_stylesheet(config.project, css_path):
+        media_type = STYLE_FILE_TYPES.get(reference.path.suffix.lower())
+        styles = css_path.parent.resolve()
+        name = reference.path.relative_to(styles).as_posix() if reference.path.is_relative_to(styles) else None
+        if media_type and name and name not in added:
+            added.add(name)
+            book.add_item(epub.EpubItem(uid=_item_id(name), file_name=f"styles/{name}", media_type=media_type,
+                                        content=read_confined(config.project, reference.path)))
 
 
 def repack(data: bytes, source_date: dt.datetime) -> bytes:

@@ -6,13 +6,14 @@ the configured bleed, so page backgrounds reach into it; the digital edition is 
 cut back to the trim, and given page labels (roman front matter, arabic from the first
 chapter). WeasyPrint's log messages are captured as warnings; references it may not
 read are errors; images below 300 dpi at their printed size are warned about.
+WeasyPrint runs inside ``watch.watched``: its log messages are warnings, references it
+may not read are errors.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
 import posixpath
 from io import BytesIO
 from pathlib import Path
@@ -24,13 +25,12 @@ from pypdf.constants import PageLabelStyle
 from pypdf.generic import RectangleObject
 from weasyprint import CSS, HTML
 from weasyprint.formatting_structure.boxes import ReplacedBox
-from weasyprint.logger import LOGGER as WEASYPRINT_LOGGER
 
-from ..errors import ProjectError
-from ..fetch import ConfinedFetcher, RefusedFetch, read_confined
+from ..fetch import RefusedFetch, read_confined
 from ..render import RenderedBook
-from ..stylesheets import stylesheet_path
+from ..stylesheets import check_stylesheet, stylesheet_path, stylesheet_text
 from .base import BuildSession, Writer, write_atomically
+from .watch import fetcher, watched
 
 
 class PdfWriter(Writer):
@@ -54,7 +54,8 @@ def digital_pdf(rendered: RenderedBook, session: BuildSession) -> bytes:
 
 def _digital_pdf(rendered: RenderedBook, session: BuildSession) -> bytes:
     document = layout(rendered, session)
-    data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=pdf_identifier(rendered))
+    with watched(rendered, session):
+        data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=pdf_identifier(rendered))
     writer = open_for_editing(data)
     for page in writer.pages:
         trim = RectangleObject(page.trimbox)
@@ -105,17 +106,6 @@ def set_page_labels(writer: pypdf.PdfWriter, first_body: int) -> None:
     writer.set_page_label(first_body, last, style=PageLabelStyle.DECIMAL, start=1)
 
 
-class _CollectWarnings(logging.Handler):
-    """Keeps WeasyPrint's warnings and errors, with the stylesheet or document they came from."""
-
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 def page_css(rendered: RenderedBook) -> str:
     """The trim size and font choices from book.toml, as CSS."""
     settings = rendered.config.print
@@ -156,22 +146,16 @@ def _relative_url(url: str, base: Path) -> str:
 def lay_out(rendered: RenderedBook, session: BuildSession):
     """Lay out the print HTML with the project's print.css: a WeasyPrint Document."""
     config = rendered.config
-    fetcher = ConfinedFetcher(config.project)
+    confined = fetcher(rendered, session)
     css_path = stylesheet_path(config.project, "print.css")
-    collector = _CollectWarnings()
-    WEASYPRINT_LOGGER.addHandler(collector)
-    try:
-        stylesheets = [CSS(filename=str(css_path), url_fetcher=fetcher),
-                       CSS(string=page_css(rendered), url_fetcher=fetcher)]
-        html = HTML(string=rendered.print_html, base_url=str(config.manuscript) + "/", url_fetcher=fetcher)
-        document = html.render(stylesheets=stylesheets)
-    finally:
-        WEASYPRINT_LOGGER.removeHandler(collector)
-    if fetcher.refused:
-        url, reason = fetcher.refused[0]
-        raise ProjectError(f"refused to read '{url}': {reason}", css_path)
-    for message in collector.messages:
-        session.diagnostics.warn(f"WeasyPrint: {message}", css_path)
+    check_stylesheet(config.project, css_path)
+    with watched(rendered, session, reading=css_path):
+        stylesheet = CSS(string=stylesheet_text(config.project, css_path), base_url=str(css_path),
+                         url_fetcher=confined)
+    with watched(rendered, session):
+        page = CSS(string=page_css(rendered), url_fetcher=confined)
+        html = HTML(string=rendered.print_html, base_url=str(config.manuscript) + "/", url_fetcher=confined)
+        document = html.render(stylesheets=[stylesheet, page])
     relative_file_links(document, config.manuscript)
     _warn_low_resolution(document, rendered, session)
     stamp = session.source_date.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -22,6 +22,7 @@ from ..config import PrintSettings
 from ..render import RenderedBook
 from .base import BuildSession, Writer, write_atomically
 from .pdf import finish, first_body_page, layout, open_for_editing, pdf_identifier, set_page_labels
+from .watch import watched
 
 POINTS_PER_MM = 72 / 25.4
 MARKS_ROOM_MM = 10.0  # the slug around the bleed that holds the marks
@@ -33,11 +34,12 @@ OUTPUT_CONDITION = "sRGB IEC61966-2.1"
 class PressWriter(Writer):
     name = "print"
     suffix = "-print.pdf"
-    description = "PDF/X-4 for the press, with bleed and crop marks"
+    description = "Press PDF for print shops"
 
     def write(self, rendered: RenderedBook, folder: Path, session: BuildSession) -> Path:
         document = layout(rendered, session)
-        data = document.write_pdf(pdf_variant="pdf/x-4", pdf_identifier=pdf_identifier(rendered))
+        with watched(rendered, session):
+            data = document.write_pdf(pdf_variant="pdf/x-4", pdf_identifier=pdf_identifier(rendered))
         writer = open_for_editing(data)
         settings = rendered.config.print
         for page in writer.pages:

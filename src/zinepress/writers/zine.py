@@ -54,7 +54,7 @@ def booklet_sides(count: int) -> list[tuple[int, int]]:
 class ZineWriter(Writer):
     name = "zine"
     suffix = "-zine.pdf"
-    description = "PDF booklet to print on both sides, fold and staple"
+    description = "Zine to print and fold at home"
 
     def write(self, rendered: RenderedBook, folder: Path, session: BuildSession) -> Path:
         source = pypdf.PdfReader(BytesIO(digital_pdf(rendered, session)))
