@@ -106,10 +106,14 @@ def test_printed_toc_shows_real_page_numbers(built):
         assert re.search(rf"{re.escape(item.title)}[ .]+{folio}\b", toc_text), (item.title, folio)
 
 
-def test_folios_on_body_pages_and_none_on_title_page(built):
+def test_cover_first_then_title_page_without_folio(built):
     path = built / "love-wins-all.pdf"
-    first = pdf_text(path, "-f", "1", "-l", "1").split()
-    assert first[-1] != "1" and "Love" in first
     reader = PdfReader(path)
+    cover = reader.pages[0]
+    assert pdf_text(path, "-f", "1", "-l", "1").split() == [], "the cover page is the cover image alone"
+    images = list(cover.images)
+    assert len(images) == 1 and images[0].image.size == (1600, 2560)
+    title = pdf_text(path, "-f", "2", "-l", "2").split()
+    assert "Love" in title and not title[-1].isdigit()
     opening = reader.get_destination_page_number(reader.outline[0])
     assert pdf_text(path, "-f", str(opening + 1), "-l", str(opening + 1)).split()[-1].isdigit()

@@ -15,12 +15,16 @@ import zipfile
 from pathlib import Path
 
 from ebooklib import epub
+from lxml import etree
 
 from ..errors import ProjectError
 from ..fetch import RefusedFetch, read_confined
 from ..render import RenderedBook
 from ..stylesheets import stylesheet_path
+from . import accessibility, pagelist
 from .base import BuildSession, Writer, write_atomically
+from .fonts import embeddable_font
+from .pdf import lay_out
 
 FONT_TYPES = {".woff2": "font/woff2", ".woff": "font/woff", ".otf": "font/otf", ".ttf": "font/ttf"}
 
@@ -31,8 +35,20 @@ class EpubWriter(Writer):
     description = "EPUB for e-readers"
 
     def write(self, rendered: RenderedBook, folder: Path, session: BuildSession) -> Path:
-        data = epub_bytes(rendered, session.source_date)
+        data = epub_bytes(rendered, session)
         return write_atomically(folder / self.file_name(rendered), data)
+
+
+class _PackageWriter(epub.EpubWriter):
+    """ebooklib's writer, with the book's language on the package document itself."""
+
+    def __init__(self, *args, language: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language = language
+
+    def _write_opf_file(self, root):
+        root.set("{http://www.w3.org/XML/1998/namespace}lang", self.language)
+        super()._write_opf_file(root)
 
 
 def _item_id(name: str) -> str:
@@ -40,10 +56,7 @@ def _item_id(name: str) -> str:
     return "item-" + re.sub(r"[^A-Za-z0-9_.-]", "-", name)
 
 
-def epub_bytes(rendered: RenderedBook, source_date: dt.datetime) -> bytes:
-    """The whole EPUB as bytes, reproducible for a given source date."""
-    config = rendered.config
-    book = epub.EpubBook()
+def _descriptive_metadata(book: epub.EpubBook, config) -> None:
     book.set_identifier(config.identifier)
     book.set_title(config.title)
     book.set_language(config.language)
@@ -58,48 +71,89 @@ def epub_bytes(rendered: RenderedBook, source_date: dt.datetime) -> bytes:
     for subject in config.subjects:
         book.add_metadata("DC", "subject", subject)
 
+
+def _paginated_documents(rendered: RenderedBook, session: BuildSession) -> tuple[dict[str, bytes], list]:
+    """The EPUB documents (by file name) with print page breaks placed, and those breaks in order."""
+    documents = {document.file_name: document.xhtml.encode("utf-8") for document in rendered.epub_documents}
+    body = [document for document in rendered.epub_documents if document.kind in pagelist.BODY_KINDS]
+    first = next((document for document in body if document.kind == "chapter"), None)
+    if first is None:
+        return documents, []
+    layout = session.once("pdf-layout", lambda: lay_out(rendered, session))
+    starts = pagelist.page_starts(layout, [document.id for document in body], first.id)
+    sections = {document.id: (document.file_name, documents[document.file_name]) for document in body}
+    paginated, breaks = pagelist.place_page_breaks(sections, starts)
+    documents.update(paginated)
+    return documents, breaks
+
+
+def _stylesheet_and_fonts(book: epub.EpubBook, config, text: str) -> None:
+    """The EPUB stylesheet and the fonts it names, each subset to the book's characters."""
     css_path = stylesheet_path(config.project, "epub.css")
     css = read_confined(config.project, css_path) if css_path.is_relative_to(config.project) \
         else css_path.read_bytes()
     book.add_item(epub.EpubItem(uid="style", file_name="styles/epub.css", media_type="text/css", content=css))
-    for href, path in _referenced_files(css.decode("utf-8"), css_path, config.project):
-        suffix = path.suffix.lower()
-        media_type = FONT_TYPES.get(suffix)
+    css_text = css.decode("utf-8")
+    generated = "".join(re.findall(r"content\s*:\s*[\"']([^\"']*)[\"']", css_text))
+    for href, path in _referenced_files(css_text, css_path, config.project):
+        media_type = FONT_TYPES.get(path.suffix.lower())
         if media_type:
+            data = embeddable_font(read_confined(config.project, path), path, text + generated)
             book.add_item(epub.EpubItem(uid=_item_id(href), file_name=f"styles/{href}", media_type=media_type,
-                                        content=read_confined(config.project, path)))
-    for asset in rendered.book.assets:
-        book.add_item(epub.EpubItem(uid=_item_id(asset.href), file_name=asset.href, media_type=asset.media_type,
-                                    content=read_confined(config.project, asset.path)))
+                                        content=data))
 
-    documents = []
+
+def _text_of(documents: dict[str, bytes]) -> str:
+    """Every character the documents show."""
+    return "".join("".join(etree.fromstring(data).itertext()) for data in documents.values())
+
+
+def epub_bytes(rendered: RenderedBook, session: BuildSession) -> bytes:
+    """The whole EPUB as bytes, reproducible for a given source date."""
+    config = rendered.config
+    book = epub.EpubBook()
+    _descriptive_metadata(book, config)
+    documents, breaks = _paginated_documents(rendered, session)
+    nav_xhtml = rendered.nav_xhtml.encode("utf-8")
+    if breaks:
+        nav_xhtml = pagelist.page_list_nav(breaks, nav_xhtml)
+    _stylesheet_and_fonts(book, config, _text_of({**documents, "nav.xhtml": nav_xhtml}))
+
+    cover = rendered.cover
+    cover_item = epub.EpubItem(uid="cover-image", file_name=cover.file_name, media_type=cover.media_type,
+                               content=cover.data)
+    cover_item.properties = ["cover-image"]
+    book.add_item(cover_item)
+    for asset in rendered.book.assets:
+        if asset.href != cover.file_name:
+            book.add_item(epub.EpubItem(uid=_item_id(asset.href), file_name=asset.href,
+                                        media_type=asset.media_type,
+                                        content=read_confined(config.project, asset.path)))
+
+    items = []
     for document in rendered.epub_documents:
         item = epub.EpubItem(uid=_item_id(document.file_name), file_name=document.file_name,
-                             media_type="application/xhtml+xml", content=document.xhtml.encode("utf-8"))
+                             media_type="application/xhtml+xml", content=documents[document.file_name])
         book.add_item(item)
-        documents.append((document, item))
-    nav = epub.EpubItem(uid="nav", file_name="nav.xhtml", media_type="application/xhtml+xml",
-                        content=rendered.nav_xhtml.encode("utf-8"))
+        items.append((document, item))
+    nav = epub.EpubItem(uid="nav", file_name="nav.xhtml", media_type="application/xhtml+xml", content=nav_xhtml)
     nav.properties = ["nav"]
     book.add_item(nav)
     book.add_item(epub.EpubNcx())
-
-    spine = []
-    for document, item in documents:
-        spine.append(item)
-        if document.kind == "titlepage":
-            spine.append(nav)
-    book.spine = spine
+    book.spine = [entry for document, item in items
+                  for entry in ((item, nav) if document.kind == "titlepage" else (item,))]
     book.toc = [epub.Link(document.file_name, document.title, _item_id(document.file_name))
-                for document, _ in documents if document.kind in ("chapter", "comments")]
+                for document, _ in items if document.kind in ("chapter", "comments")]
+    accessibility.add_metadata(book, config, documents, rendered.book.assets, breaks)
 
     buffer = io.BytesIO()
-    modified = source_date.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    writer = epub.EpubWriter(buffer, book, {"mtime": modified, "epub2_guide": False, "epub3_landmark": False,
-                                            "epub3_pages": False, "raise_exceptions": True})
+    modified = session.source_date.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    writer = _PackageWriter(buffer, book, {"mtime": modified, "epub2_guide": False, "epub3_landmark": False,
+                                           "epub3_pages": False, "raise_exceptions": True},
+                            language=config.language)
     writer.process()
     writer.write()
-    return repack(buffer.getvalue(), source_date)
+    return repack(buffer.getvalue(), session.source_date)
 
 
 def _referenced_files(css: str, css_path: Path, project: Path) -> list[tuple[str, Path]]:

@@ -49,10 +49,25 @@ class _CollectWarnings(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+MARGIN_BOXES = ("top-left-corner", "top-left", "top-center", "top-right", "top-right-corner", "right-top",
+                "right-middle", "right-bottom", "bottom-right-corner", "bottom-right", "bottom-center",
+                "bottom-left", "bottom-left-corner", "left-bottom", "left-middle", "left-top")
+
+
+def cover_css(height_mm: float) -> str:
+    """The cover alone on the first page, edge to edge, without running heads or folio."""
+    blank = " ".join(f"@{name} {{ content: none; }}" for name in MARGIN_BOXES)
+    return (f"@page zinepress-cover {{ margin: 0; {blank} }}\n"
+            "section.cover { page: zinepress-cover; break-after: page; margin: 0; padding: 0; }\n"
+            f"section.cover img {{ display: block; width: 100%; height: {height_mm}mm; max-width: none; "
+            "object-fit: contain; margin: 0; }")
+
+
 def page_css(rendered: RenderedBook) -> str:
-    """The trim size and font choices from book.toml, as CSS."""
+    """The trim size, the cover page and font choices from book.toml, as CSS."""
     settings = rendered.config.print
-    rules = [f"@page {{ size: {settings.trim_width}mm {settings.trim_height}mm; }}"]
+    rules = [f"@page {{ size: {settings.trim_width}mm {settings.trim_height}mm; }}",
+             cover_css(settings.trim_height)]
     fonts = rendered.config.fonts
     if fonts.body:
         rules.append(f"body {{ font-family: {fonts.body}; }}")
