@@ -82,8 +82,11 @@ class _Tracker:
         self.cursor: dict[int, int] = {}
         self.chars: dict[int, str] = {}
 
-    def locate(self, box) -> int:
-        """Which of its element's own non-blank characters ``box`` starts with."""
+    def locate(self, box) -> int | None:
+        """Which of its element's own non-blank characters ``box`` starts with.
+
+        None for text laid out again, such as a table header repeated on a new page.
+        """
         key = id(box.element)
         if key not in self.chars:
             self.chars[key] = "".join(_solid("".join(_own_nodes(box.element)))).casefold()
@@ -91,6 +94,8 @@ class _Tracker:
         text = "".join(_solid(box.text)).casefold()
         wanted = text.rstrip(HYPHENS) or text
         found = own.find(wanted, start) if wanted else -1
+        if found < 0 and wanted and own.find(wanted) >= 0:
+            return None
         position = found if found >= 0 else start
         self.cursor[key] = position + len(wanted)
         return position
@@ -209,9 +214,12 @@ def page_starts(document, body_sections: list[str], first_body: str) -> list[Pag
     for page, folio in zip(pages, folios(pages)):
         first = None
         for box in _content_boxes(page._page_box):
-            index = tracker.locate(box) if isinstance(box, boxes.TextBox) else None
-            if first is None:
-                first = (box, None if index is None else _own_position(box.element, index))
+            if isinstance(box, boxes.ReplacedBox):
+                first = first or (box, None)
+                continue
+            index = tracker.locate(box)
+            if first is None and index is not None:
+                first = (box, _own_position(box.element, index))
         if first is None:
             continue
         box, position = first

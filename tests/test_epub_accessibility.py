@@ -1,0 +1,238 @@
+"""The accessible EPUB: metadata, semantics, cover, fonts, Korean text, print page list, reproducibility.
+
+Most tests use the ``accessible`` fixture (images, footnotes, a table, a Korean chapter, A6 pages
+so that print pages begin mid-paragraph); the page list and Ace also run on the bundled review.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from fontTools.ttLib import TTFont
+from pypdf import PdfReader
+
+from conftest import NS, PROJECTS, ROOT, Epub, copy_project, epubcheck, pdf_text, squash
+from zinepress.cli import main
+
+ACE_CHECK = ROOT.parent / "shared" / "checks" / "ace-check"
+MM = 72 / 25.4
+
+
+@pytest.fixture(scope="module")
+def accessible(tmp_path_factory) -> Path:
+    """The fixture built with --strict: any warning, WeasyPrint's included, fails the build."""
+    project = copy_project(PROJECTS / "accessible", tmp_path_factory.mktemp("accessible") / "project")
+    assert main(["build", str(project), "--strict"]) == 0
+    return project / "build"
+
+
+@pytest.fixture(scope="module")
+def review(tmp_path_factory) -> Path:
+    project = copy_project(ROOT, tmp_path_factory.mktemp("review") / "project")
+    assert main(["build", str(project)]) == 0
+    return project / "build"
+
+
+def metadata(book: Epub, name: str) -> list[str]:
+    return book.opf.xpath("//opf:meta[@property=$name]/text()", name=name, namespaces=NS)
+
+
+def test_fixture_passes_epubcheck(accessible):
+    assert epubcheck(accessible / "reading-slowly.epub") == []
+
+
+def test_accessibility_metadata_follows_the_content(accessible):
+    book = Epub(accessible / "reading-slowly.epub")
+    assert book.opf.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+    assert sorted(metadata(book, "schema:accessMode")) == ["textual", "visual"]
+    assert "textual" in metadata(book, "schema:accessModeSufficient")
+    features = metadata(book, "schema:accessibilityFeature")
+    for feature in ("tableOfContents", "readingOrder", "structuralNavigation", "alternativeText",
+                    "pageNavigation", "pageBreakMarkers"):
+        assert feature in features
+    assert metadata(book, "schema:accessibilityHazard") == ["none"]
+    assert "table of contents" in metadata(book, "schema:accessibilitySummary")[0]
+    assert metadata(book, "dcterms:conformsTo") == ["EPUB Accessibility 1.1 - WCAG 2.2 Level AA"]
+    assert "reading-slowly.pdf" in metadata(book, "pageBreakSource")[0]
+
+
+def test_no_alt_text_means_no_claim(tmp_path):
+    project = copy_project(PROJECTS / "accessible", tmp_path / "project")
+    chapter = project / "manuscript" / "01-reading-slowly.md"
+    text = chapter.read_text(encoding="utf-8")
+    start, end = text.index("![") + 2, text.index("](images/shelf.png)")
+    chapter.write_text(text[:start] + text[end:], encoding="utf-8")
+    assert main(["build", str(project), "--format", "epub"]) == 0
+    book = Epub(project / "build" / "reading-slowly.epub")
+    assert "alternativeText" not in metadata(book, "schema:accessibilityFeature")
+    assert metadata(book, "schema:accessModeSufficient") == ["textual,visual"]
+    assert metadata(book, "dcterms:conformsTo") == []
+
+
+def test_footnotes_carry_epub_types_and_roles(accessible):
+    root = Epub(accessible / "reading-slowly.epub").xml("reading-slowly.xhtml")
+    refs = root.xpath("//x:a[@epub:type='noteref']", namespaces=NS)
+    notes = root.xpath("//x:aside[@epub:type='footnote']", namespaces=NS)
+    assert len(refs) == len(notes) == 2
+    assert all(ref.get("role") == "doc-noteref" for ref in refs)
+    assert all(note.get("role") == "doc-footnote" for note in notes)
+    assert [ref.get("href")[1:] for ref in refs] == [note.get("id") for note in notes]
+    backlinks = root.xpath("//x:aside//x:a[@role='doc-backlink']", namespaces=NS)
+    assert len(backlinks) == 2
+
+
+def test_cover_image_cover_page_and_landmarks(accessible):
+    book = Epub(accessible / "reading-slowly.epub")
+    covers = [href for href, item in book.manifest().items() if item.get("properties") == "cover-image"]
+    assert covers == ["images/cover.png"]
+    assert book.spine_hrefs()[0] == "cover.xhtml"
+    image = book.xml("cover.xhtml").xpath("//x:img", namespaces=NS)[0]
+    assert image.get("src") == "images/cover.png" and image.get("role") == "doc-cover"
+    assert image.get("alt").startswith("Cover: Reading Slowly")
+    nav = book.xml(book.nav_href())
+    landmarks = nav.xpath("//x:nav[@epub:type='landmarks']//x:a/@epub:type", namespaces=NS)
+    assert {"cover", "toc", "bodymatter"} <= set(landmarks)
+
+
+def test_korean_chapter_has_its_language_and_font_everywhere(accessible):
+    book = Epub(accessible / "reading-slowly.epub")
+    root = book.xml("chaek.xhtml")
+    assert root.get("lang") == "ko" and root.get("{http://www.w3.org/XML/1998/namespace}lang") == "ko"
+    korean = {char for char in "".join(root.itertext()) if "\uac00" <= char <= "\ud7a3"}
+    assert len(korean) > 100
+    font = TTFont(io.BytesIO(book.read("styles/fonts/NotoSerifCJKkr-Regular-subset.otf")))
+    assert korean <= {chr(code) for code in font.getBestCmap()}
+    nav = book.xml(book.nav_href())
+    assert nav.xpath("//x:a[@href='chaek.xhtml']/@lang", namespaces=NS) == ["ko"]
+    pdf = accessible / "reading-slowly.pdf"
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "Noto-Serif-CJK-KR" in fonts
+    assert all(row.split()[-5] == "yes" for row in fonts.splitlines()[2:]), fonts
+    paragraph = root.xpath("//x:p", namespaces=NS)[0]
+    assert squash("".join(paragraph.itertext())) in squash(pdf_text(pdf))
+
+
+def test_fonts_are_subset_to_the_text(review):
+    book = Epub(review / "love-wins-all.epub")
+    text = set(book.text())
+    original = TTFont(ROOT / "styles" / "fonts" / "EBGaramond12-Regular.otf")
+    data = book.read("styles/fonts/EBGaramond12-Regular.otf")
+    embedded = TTFont(io.BytesIO(data))
+    covered = {chr(code) for code in original.getBestCmap()} & text
+    assert covered <= {chr(code) for code in embedded.getBestCmap()}
+    assert len(data) < (ROOT / "styles" / "fonts" / "EBGaramond12-Regular.otf").stat().st_size / 2
+    assert len(embedded.getBestCmap()) < len(original.getBestCmap()) / 4
+
+
+def page_list(book: Epub) -> list[tuple[str, str]]:
+    nav = book.xml(book.nav_href())
+    links = nav.xpath("//x:nav[@epub:type='page-list']//x:a", namespaces=NS)
+    return [(link.text, link.get("href")) for link in links]
+
+
+def body_pages(pdf: Path) -> list[int]:
+    """1-based numbers of the PDF pages from the first chapter on that hold any text."""
+    reader = PdfReader(pdf)
+    first = reader.get_destination_page_number(reader.outline[0]) + 1
+    return [number for number in range(first, len(reader.pages) + 1)
+            if pdf_text(pdf, "-f", str(number), "-l", str(number)).strip()]
+
+
+def check_page_list(build: Path, slug: str) -> list[tuple[int, str, str]]:
+    """Entries match the body pages one to one, point at markers, and carry the printed folios."""
+    book, pdf = Epub(build / f"{slug}.epub"), build / f"{slug}.pdf"
+    entries, pages = page_list(book), body_pages(pdf)
+    assert len(entries) == len(pages) > 0
+    matched = []
+    for (folio, href), number in zip(entries, pages):
+        file_name, fragment = href.split("#")
+        marker = book.xml(file_name).xpath("//*[@id=$id]", id=fragment, namespaces=NS)
+        assert len(marker) == 1, href
+        assert marker[0].get("{http://www.idpf.org/2007/ops}type") == "pagebreak"
+        assert marker[0].get("role") == "doc-pagebreak" and marker[0].get("aria-label") == folio
+        printed = pdf_text(pdf, "-f", str(number), "-l", str(number)).split()
+        if printed[-1].isdigit():
+            assert printed[-1] == folio, (number, folio)
+        matched.append((number, file_name, fragment))
+    return matched
+
+
+def text_after(book: Epub, file_name: str, fragment: str) -> str:
+    """The reading text that follows a marker in its document, whitespace removed."""
+    root = book.xml(file_name)
+    return squash("".join(root.xpath("//*[@id=$id]/following::text()", id=fragment)))
+
+
+def table_header(book: Epub, file_name: str, fragment: str) -> str:
+    """The header of the table a marker sits in, if it sits in one."""
+    cells = book.xml(file_name).xpath("//*[@id=$id]/ancestor::x:table//x:thead//text()", id=fragment,
+                                      namespaces=NS)
+    return "".join(cells)
+
+
+def test_page_list_matches_the_pdf_pages_of_the_fixture(accessible):
+    matched = check_page_list(accessible, "reading-slowly")
+    book, pdf = Epub(accessible / "reading-slowly.epub"), accessible / "reading-slowly.pdf"
+    width, height = (float(v) for v in PdfReader(pdf).pages[0].mediabox[2:])
+    top, bottom = 17 * MM, 19 * MM  # inside print.css's page margins: no running heads, no folios
+    mid_paragraph = 0
+    for number, file_name, fragment in matched:
+        area = ["-x", "0", "-y", str(int(top)), "-W", str(int(width)), "-H", str(int(height - top - bottom))]
+        page_start = squash(pdf_text(pdf, "-f", str(number), "-l", str(number), *area))
+        header = squash(table_header(book, file_name, fragment))
+        if header and page_start.startswith(header):  # a table's header repeated on the new page
+            page_start = page_start[len(header):]
+        marker = book.xml(file_name).xpath("//*[@id=$id]", id=fragment)[0]
+        if list(marker.iterancestors("{http://www.w3.org/1999/xhtml}li")):  # the list's number is generated
+            page_start = re.sub(r"^\d+\.", "", page_start)
+        following = squash(text_after(book, file_name, fragment))
+        # pdftotext reads a table by columns: compare only the first cell there
+        size = min(12 if list(marker.iterancestors("{http://www.w3.org/1999/xhtml}td")) else 40, len(page_start))
+        assert following[:size] == page_start[:size], (number, following[:size], page_start[:size])
+        mid_paragraph += marker.getparent().tag.endswith("}p") and bool((marker.getparent().text or "").strip())
+    assert mid_paragraph >= 1, "some pages begin in the middle of a paragraph"
+
+
+def test_page_list_of_the_review(review):
+    check_page_list(review, "love-wins-all")
+
+
+def build_in(folder: Path, time_zone: str) -> bytes:
+    project = copy_project(PROJECTS / "accessible", folder)
+    environment = {**os.environ, "TZ": time_zone, "SOURCE_DATE_EPOCH": "1714557600",
+                   "PYTHONPATH": str(ROOT / "src")}
+    subprocess.run([sys.executable, "-m", "zinepress", "build", str(project), "--format", "epub"],
+                   check=True, env=environment, capture_output=True, cwd=folder)
+    return (project / "build" / "reading-slowly.epub").read_bytes()
+
+
+def test_builds_are_byte_identical_across_folders_and_time_zones(tmp_path):
+    first = build_in(tmp_path / "one", "Asia/Seoul")
+    second = build_in(tmp_path / "elsewhere" / "two", "America/Los_Angeles")
+    assert hashlib.sha256(first).hexdigest() == hashlib.sha256(second).hexdigest()
+    archive = zipfile.ZipFile(io.BytesIO(first))
+    assert {info.date_time for info in archive.infolist()} == {(2024, 5, 1, 10, 0, 0)}
+    assert archive.namelist()[0] == "mimetype"
+    book_opf = [name for name in archive.namelist() if name.endswith(".opf")][0]
+    assert b"<meta property=\"dcterms:modified\">2024-05-01T10:00:00Z</meta>" in archive.read(book_opf)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Ace by DAISY needs Node.js, which is not installed")
+@pytest.mark.skipif(not ACE_CHECK.exists(), reason=f"the shared ace-check script is not at {ACE_CHECK}")
+@pytest.mark.parametrize("which", ["accessible", "review"])
+def test_ace_finds_no_violations(which, request):
+    build = request.getfixturevalue(which)
+    epub = next(build.glob("*.epub"))
+    result = subprocess.run([str(ACE_CHECK), str(epub)], capture_output=True, text=True, timeout=900)
+    if result.returncode == 2:
+        pytest.skip(f"ace-check could not run: {result.stderr.strip()}")
+    assert result.stdout.startswith("ace: 0 violations"), result.stdout
