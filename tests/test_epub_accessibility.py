@@ -121,6 +121,20 @@ def test_korean_chapter_has_its_language_and_font_everywhere(accessible):
     assert squash("".join(paragraph.itertext())) in squash(pdf_text(pdf))
 
 
+def test_korean_lines_break_between_words_in_the_pdf(accessible):
+    root = Epub(accessible / "reading-slowly.epub").xml("chaek.xhtml")
+    words = set("".join(root.xpath("//x:section", namespaces=NS)[0].itertext()).split())
+    pdf = accessible / "reading-slowly.pdf"
+    reader = PdfReader(pdf)
+    starts = [reader.get_destination_page_number(item) + 1 for item in reader.outline]
+    opening = next(start for item, start in zip(reader.outline, starts) if item.title == "천천히 읽는 즐거움")
+    end = min([start - 1 for start in starts if start > opening] or [len(reader.pages)])
+    text = pdf_text(pdf, "-f", str(opening), "-l", str(end))
+    lines = [line for line in text.splitlines() if re.search("[\uac00-\ud7a3]", line)]
+    assert len(lines) > 10
+    assert {token for line in lines for token in line.split()} <= words
+
+
 def test_fonts_are_subset_to_the_text(review):
     book = Epub(review / "love-wins-all.epub")
     text = set(book.text())

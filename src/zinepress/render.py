@@ -27,6 +27,8 @@ from .xhtml import parse_fragment, serialize_children
 
 DEFAULT_LAYOUTS = Path(__file__).parent / "layouts"
 TARGETS = ("epub", "print")
+KEEP_WORDS_LANGUAGES = {"ko"}
+HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,8 @@ def _chapter_content(chapter: Chapter, chapter_file: dict[str, Chapter], href, t
             element.set("id", f"{chapter.slug}--{element.get('id')}")
     if target == "epub":
         _mark_footnotes(fragment)
+    elif chapter.lang.split("-")[0].lower() in KEEP_WORDS_LANGUAGES:
+        _keep_words(fragment)
     for link in fragment.xpath("//a[@href]"):
         parts = urlsplit(link.get("href"))
         if parts.scheme or parts.netloc:
@@ -224,6 +228,38 @@ def _chapter_content(chapter: Chapter, chapter_file: dict[str, Chapter], href, t
         elif parts.fragment and target == "print":
             link.set("href", href(chapter.slug, parts.fragment))
     return serialize_children(fragment)
+
+
+def _word_spans(parent, text: str):
+    """``text`` → the text before its first Korean word, and one no-wrap span per Korean word."""
+    head, spans = "", []
+    for token in re.split(r"(\s+)", text):
+        if HANGUL.search(token):
+            span = parent.makeelement("span", {"style": "white-space: nowrap"})
+            span.text, span.tail = token, ""
+            spans.append(span)
+        elif spans:
+            spans[-1].tail += token
+        else:
+            head += token
+    return head, spans
+
+
+def _keep_words(fragment) -> None:
+    """Korean lines break between words, as ``word-break: keep-all`` would (WeasyPrint lacks it)."""
+    for element in list(fragment.iter()):
+        if not isinstance(element.tag, str) or element.tag in ("pre", "code", "script", "style"):
+            continue
+        children = list(element)
+        head, spans = _word_spans(element, element.text or "")
+        element.text = head
+        for index, span in enumerate(spans):
+            element.insert(index, span)
+        for child in children:
+            head, spans = _word_spans(element, child.tail or "")
+            child.tail = head
+            for offset, span in enumerate(spans, start=1):
+                element.insert(element.index(child) + offset, span)
 
 
 def _mark_footnotes(fragment) -> None:
