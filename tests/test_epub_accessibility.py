@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from fontTools.ttLib import TTFont
+from PIL import Image
 from pypdf import PdfReader
 
 from conftest import NS, PROJECTS, ROOT, Epub, copy_project, epubcheck, pdf_text, squash
@@ -76,6 +77,15 @@ def test_no_alt_text_means_no_claim(tmp_path):
     assert "alternativeText" not in metadata(book, "schema:accessibilityFeature")
     assert metadata(book, "schema:accessModeSufficient") == ["textual,visual"]
     assert metadata(book, "dcterms:conformsTo") == []
+
+
+def test_skipped_heading_level_is_a_warning_and_no_claim(tmp_path, capsys):
+    project = copy_project(PROJECTS / "minimal", tmp_path / "project")
+    chapter = project / "manuscript" / "01-start.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8") + "\n### Too deep\n\nText.\n", encoding="utf-8")
+    assert main(["build", str(project), "--format", "epub"]) == 0
+    assert "01-start.md:7: warning: heading 'Too deep' is level 3 right after level 1" in capsys.readouterr().err
+    assert metadata(Epub(project / "build" / "a-minimal-book.epub"), "dcterms:conformsTo") == []
 
 
 def test_footnotes_carry_epub_types_and_roles(accessible):
@@ -218,6 +228,22 @@ def test_page_list_matches_the_pdf_pages_of_the_fixture(accessible):
 
 def test_page_list_of_the_review(review):
     check_page_list(review, "love-wins-all")
+
+
+@pytest.mark.skipif(shutil.which("ebook-meta") is None, reason="Calibre (ebook-meta, ebook-convert) is not installed")
+def test_calibre_reads_title_language_cover_and_contents(accessible, tmp_path):
+    epub = accessible / "reading-slowly.epub"
+    meta = subprocess.run(["ebook-meta", str(epub), f"--get-cover={tmp_path / 'cover.png'}"], capture_output=True,
+                          text=True, check=True, timeout=300).stdout
+    assert re.search(r"^Title\s*: Reading Slowly: Notes on books", meta, re.MULTILINE), meta
+    assert re.search(r"^Languages\s*: eng$", meta, re.MULTILINE), meta
+    assert Image.open(tmp_path / "cover.png").size == (1600, 2560)
+    subprocess.run(["ebook-convert", str(epub), str(tmp_path / "book.txt")], capture_output=True, check=True,
+                   timeout=300)
+    text = (tmp_path / "book.txt").read_text(encoding="utf-8")
+    contents = text[text.index("Contents"):text.index("There is a particular pleasure")].split()
+    assert contents == ["Contents", "Reading", "slowly", "Keeping", "track", "천천히", "읽는", "즐거움",
+                        "Reading", "slowly"], "the contents, then the first chapter: landmarks and page list stay hidden"
 
 
 def build_in(folder: Path, time_zone: str) -> bytes:

@@ -124,6 +124,7 @@ def epub_bytes(rendered: RenderedBook, session: BuildSession) -> bytes:
                                content=cover.data)
     cover_item.properties = ["cover-image"]
     book.add_item(cover_item)
+    book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})  # for EPUB 2 readers
     for asset in rendered.book.assets:
         if asset.href != cover.file_name:
             book.add_item(epub.EpubItem(uid=_item_id(asset.href), file_name=asset.href,
