@@ -157,6 +157,33 @@ def test_fonts_are_subset_to_the_text(review):
     assert len(embedded.getBestCmap()) < len(original.getBestCmap()) / 4
 
 
+def with_fs_type(project: Path, fs_type: int) -> Path:
+    """The fixture's Korean font with its OS/2 embedding flags set to ``fs_type``."""
+    path = project / "styles" / "fonts" / "NotoSerifCJKkr-Regular-subset.otf"
+    font = TTFont(path)
+    font["OS/2"].fsType = fs_type
+    font.save(path)
+    return path
+
+
+def test_font_that_forbids_embedding_is_refused(tmp_path, capsys):
+    project = copy_project(PROJECTS / "accessible", tmp_path / "project")
+    with_fs_type(project, 0x0002)
+    assert main(["build", str(project), "--format", "epub"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "NotoSerifCJKkr-Regular-subset.otf" in err and "forbids embedding" in err
+    assert "Traceback" not in err and len(err.splitlines()) == 1
+    assert not (project / "build" / "reading-slowly.epub").exists()
+
+
+def test_font_that_forbids_subsetting_is_embedded_whole(tmp_path):
+    project = copy_project(PROJECTS / "accessible", tmp_path / "project")
+    path = with_fs_type(project, 0x0100)
+    assert main(["build", str(project), "--format", "epub"]) == 0
+    book = Epub(project / "build" / "reading-slowly.epub")
+    assert book.read("styles/fonts/NotoSerifCJKkr-Regular-subset.otf") == path.read_bytes()
+
+
 def page_list(book: Epub) -> list[tuple[str, str]]:
     nav = book.xml(book.nav_href())
     links = nav.xpath("//x:nav[@epub:type='page-list']//x:a", namespaces=NS)
