@@ -230,27 +230,49 @@ def table_header(book: Epub, file_name: str, fragment: str) -> str:
     return "".join(cells)
 
 
-def test_page_list_matches_the_pdf_pages_of_the_fixture(accessible):
-    matched = check_page_list(accessible, "reading-slowly")
-    book, pdf = Epub(accessible / "reading-slowly.epub"), accessible / "reading-slowly.pdf"
+def check_first_words(build: Path, print_only: str = "") -> None:
+    """For every page of the list, the words after its marker are the first words of that PDF page
+    (leaving out ``print_only``, text that only the print edition has)."""
+    matched = check_page_list(build, "reading-slowly")
+    book, pdf = Epub(build / "reading-slowly.epub"), build / "reading-slowly.pdf"
     width, height = (float(v) for v in PdfReader(pdf).pages[0].mediabox[2:])
     top, bottom = 17 * MM, 19 * MM  # inside print.css's page margins: no running heads, no folios
     mid_paragraph = 0
     for number, file_name, fragment in matched:
         area = ["-x", "0", "-y", str(int(top)), "-W", str(int(width)), "-H", str(int(height - top - bottom))]
-        page_start = squash(pdf_text(pdf, "-f", str(number), "-l", str(number), *area))
-        header = squash(table_header(book, file_name, fragment))
+        # casefolded: a first line set in small capitals may come out of the PDF in capitals
+        page_start = squash(pdf_text(pdf, "-f", str(number), "-l", str(number), *area)).casefold()
+        page_start = page_start.replace(squash(print_only).casefold(), "") if print_only else page_start
+        header = squash(table_header(book, file_name, fragment)).casefold()
         if header and page_start.startswith(header):  # a table's header repeated on the new page
             page_start = page_start[len(header):]
         marker = book.xml(file_name).xpath("//*[@id=$id]", id=fragment)[0]
         if list(marker.iterancestors("{http://www.w3.org/1999/xhtml}li")):  # the list's number is generated
             page_start = re.sub(r"^\d+\.", "", page_start)
-        following = squash(text_after(book, file_name, fragment))
+        following = squash(text_after(book, file_name, fragment)).casefold()
         # pdftotext reads a table by columns: compare only the first cell there
         size = min(12 if list(marker.iterancestors("{http://www.w3.org/1999/xhtml}td")) else 40, len(page_start))
         assert following[:size] == page_start[:size], (number, following[:size], page_start[:size])
         mid_paragraph += marker.getparent().tag.endswith("}p") and bool((marker.getparent().text or "").strip())
     assert mid_paragraph >= 1, "some pages begin in the middle of a paragraph"
+
+
+def test_page_list_matches_the_pdf_pages_of_the_fixture(accessible):
+    check_first_words(accessible)
+
+
+def test_page_list_follows_the_text_when_print_has_more_of_it(tmp_path):
+    """A print-only paragraph in every chapter shifts positions; the markers still land right."""
+    project = copy_project(PROJECTS / "accessible", tmp_path / "project")
+    (project / "layouts").mkdir()
+    default = (ROOT / "src" / "zinepress" / "layouts" / "chapter.html").read_text(encoding="utf-8")
+    sentence = "This paragraph is in the print edition only."
+    extra = '{% if target == "print" %}<p>' + sentence + '</p>{% endif %}\n'
+    (project / "layouts" / "chapter.html").write_text(default.replace("{{ content }}", extra + "{{ content }}"),
+                                                      encoding="utf-8")
+    assert main(["build", str(project)]) == 0
+    assert squash("print edition only") in squash(pdf_text(project / "build" / "reading-slowly.pdf"))
+    check_first_words(project / "build", print_only=sentence)
 
 
 def test_page_list_of_the_review(review):

@@ -11,6 +11,7 @@ The folio is the page counter as the print edition computes and shows it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from lxml import etree
@@ -19,6 +20,7 @@ from weasyprint.formatting_structure import boxes
 XHTML = "http://www.w3.org/1999/xhtml"
 EPUB = "http://www.idpf.org/2007/ops"
 HYPHENS = "\u2010-\u00ad"
+FOLLOWING = 32
 BODY_KINDS = ("chapter", "comments", "colophon")
 NO_SPANS = {"ol", "ul", "dl", "table", "thead", "tbody", "tfoot", "tr", "colgroup", "select", "optgroup",
             "hgroup", "ruby", "head", "html"}
@@ -34,6 +36,7 @@ class PageStart:
     section: str
     offset: int  # non-blank characters of the section before the page's first one
     image: int | None = None  # when the page begins with an image: its index among the section's images
+    following: str = ""  # the non-blank characters from there on (a few words), to check the place
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,16 @@ class PageBreak:
 def _solid(text: str) -> list[str]:
     """The characters that count for positions: no whitespace, no soft hyphens."""
     return [char for char in text if not char.isspace() and char != "\u00ad"]
+
+
+def _fold(text: str) -> str:
+    """Lower case, one character for one, so that positions stay put."""
+    return "".join(char.lower() if len(char.lower()) == 1 else char for char in text)
+
+
+def _solid_text(section) -> str:
+    """All of a section's non-blank characters, in document order."""
+    return "".join("".join(_solid(text)) for _, _, text in _text_nodes(section))
 
 
 def _text_nodes(element):
@@ -89,9 +102,9 @@ class _Tracker:
         """
         key = id(box.element)
         if key not in self.chars:
-            self.chars[key] = "".join(_solid("".join(_own_nodes(box.element)))).casefold()
+            self.chars[key] = _fold("".join(_solid("".join(_own_nodes(box.element)))))
         own, start = self.chars[key], self.cursor.get(key, 0)
-        text = "".join(_solid(box.text)).casefold()
+        text = _fold("".join(_solid(box.text)))
         wanted = text.rstrip(HYPHENS) or text
         found = own.find(wanted, start) if wanted else -1
         if found < 0 and wanted and own.find(wanted) >= 0:
@@ -209,6 +222,7 @@ def page_starts(document, body_sections: list[str], first_body: str) -> list[Pag
     parents = _parents(root)
     wanted = set(body_sections)
     tracker = _Tracker()
+    texts: dict[int, str] = {}
     starts: list[PageStart] = []
     in_body = False
     for page, folio in zip(pages, folios(pages)):
@@ -233,7 +247,11 @@ def page_starts(document, body_sections: list[str], first_body: str) -> list[Pag
             images = [element for element in section.iter() if element.tag == box.element.tag]
             starts.append(PageStart(folio, section.get("id"), 0, images.index(box.element)))
         elif position is not None:
-            starts.append(PageStart(folio, section.get("id"), _offset_in(section, box.element, *position)))
+            offset = _offset_in(section, box.element, *position)
+            key = id(section)
+            if key not in texts:
+                texts[key] = _solid_text(section)
+            starts.append(PageStart(folio, section.get("id"), offset, None, texts[key][offset:offset + FOLLOWING]))
     return starts
 
 
@@ -284,6 +302,19 @@ def _insert_at(section, offset: int, span) -> bool:
     return False
 
 
+def _checked_offset(section, start: PageStart) -> int:
+    """The page's offset in the EPUB section, moved to the nearest place where its text really is.
+
+    The two editions share their text, but a layout may move things (a footnote set at its call,
+    say); the characters that follow the page break tell where it belongs.
+    """
+    text = _solid_text(section)
+    if not start.following or text[start.offset:start.offset + len(start.following)] == start.following:
+        return start.offset
+    places = [match.start() for match in re.finditer(re.escape(start.following), text)]
+    return min(places, key=lambda place: abs(place - start.offset)) if places else start.offset
+
+
 def place_page_breaks(documents: dict[str, tuple[str, bytes]], starts: list[PageStart]):
     """Insert the markers into the EPUB documents.
 
@@ -309,7 +340,7 @@ def place_page_breaks(documents: dict[str, tuple[str, bytes]], starts: list[Page
                 continue
             images[start.image].addprevious(span)
             span.tail = None
-        elif not _insert_at(section, start.offset, span):
+        elif not _insert_at(section, _checked_offset(section, start), span):
             continue
         placed.append(PageBreak(start.folio, file_name, span.get("id")))
     serialized = {name: etree.tostring(tree, xml_declaration=True, encoding="UTF-8", doctype="<!DOCTYPE html>")
