@@ -275,6 +275,23 @@ def test_page_list_follows_the_text_when_print_has_more_of_it(tmp_path):
     check_first_words(project / "build", print_only=sentence)
 
 
+def test_page_list_folios_follow_a_restarted_page_counter(tmp_path):
+    """Front matter numbered in roman, the body from 1 at the first chapter: the list says so too."""
+    project = copy_project(PROJECTS / "accessible", tmp_path / "project")
+    css = project / "styles" / "print.css"
+    css.write_text(css.read_text(encoding="utf-8") + """
+@page front { @bottom-center { content: counter(page, lower-roman); } }
+#reading-slowly { page: opening; }
+@page opening:nth(1 of opening) { counter-reset: page 1; }
+""", encoding="utf-8")
+    assert main(["build", str(project)]) == 0
+    build = project / "build"
+    check_page_list(build, "reading-slowly")
+    folios = [folio for folio, _ in page_list(Epub(build / "reading-slowly.epub"))]
+    assert folios[:3] == ["1", "2", "3"]
+    assert pdf_text(build / "reading-slowly.pdf", "-f", "2", "-l", "2").split()[-1] == "ii"
+
+
 def test_page_list_of_the_review(review):
     check_page_list(review, "love-wins-all")
 
