@@ -1,9 +1,12 @@
 """``RenderedBook`` → ``S.epub``: an EPUB 3.3 package assembled with ebooklib.
 
-The XHTML documents and the navigation document come finished from the layouts and
-are stored as they are; ebooklib writes the package document, the NCX and the
-container. The archive is then re-packed with every entry dated from the build's
-source date, because ebooklib stamps entries with the wall clock.
+The XHTML documents and the navigation document come finished from the layouts; the
+writer adds what only the build knows: the print edition's page breaks and page list
+(from the PDF layout, see pagelist.py), the cover image, the stylesheet's fonts cut
+down to the book's characters, and accessibility metadata read off the finished
+documents. ebooklib writes the package document, the NCX and the container. The archive
+is then re-packed with every entry dated from the build's source date, because ebooklib
+stamps entries with the wall clock.
 """
 
 from __future__ import annotations

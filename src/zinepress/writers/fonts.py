@@ -18,7 +18,8 @@ from ..errors import ProjectError
 
 RESTRICTED = 0x0002  # OS/2 fsType: restricted licence embedding
 NO_SUBSETTING = 0x0100
-ALWAYS_KEPT = "".join(chr(code) for code in range(0x20, 0x7F)) + "\u00a0\u2010\u2013\u2014\u2018\u2019\u201c\u201d\u2026"
+ALWAYS_KEPT = ("".join(chr(code) for code in range(0x20, 0x7F))
+               + "\u00a0\u2010\u2013\u2014\u2018\u2019\u201c\u201d\u2026")
 
 
 def _load(data: bytes, path: Path) -> TTFont:
