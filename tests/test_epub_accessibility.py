@@ -113,6 +113,21 @@ def test_cover_image_cover_page_and_landmarks(accessible):
     assert {"cover", "toc", "bodymatter"} <= set(landmarks)
 
 
+def test_cover_from_book_toml_is_used_in_epub_and_pdf(tmp_path):
+    project = copy_project(PROJECTS / "accessible", tmp_path / "project")
+    toml = project / "manuscript" / "book.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('slug = "reading-slowly"',
+                                                             'slug = "reading-slowly"\ncover = "images/shelf.png"'),
+                    encoding="utf-8")
+    assert main(["build", str(project)]) == 0
+    book = Epub(project / "build" / "reading-slowly.epub")
+    shelf = (project / "manuscript" / "images" / "shelf.png").read_bytes()
+    assert book.read("images/cover.png") == shelf
+    assert epubcheck(project / "build" / "reading-slowly.epub") == []
+    images = list(PdfReader(project / "build" / "reading-slowly.pdf").pages[0].images)
+    assert {image.image.size for image in images} == {(900, 520)}  # WeasyPrint may share page resources
+
+
 def test_korean_chapter_has_its_language_and_font_everywhere(accessible):
     book = Epub(accessible / "reading-slowly.epub")
     root = book.xml("chaek.xhtml")
