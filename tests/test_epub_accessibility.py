@@ -248,11 +248,11 @@ def table_header(book: Epub, file_name: str, fragment: str) -> str:
     return "".join(cells)
 
 
-def check_first_words(build: Path, print_only: str = "") -> None:
+def check_first_words(build: Path, print_only: str = "", slug: str = "reading-slowly") -> None:
     """For every page of the list, the words after its marker are the first words of that PDF page
     (leaving out ``print_only``, text that only the print edition has)."""
-    matched = check_page_list(build, "reading-slowly")
-    book, pdf = Epub(build / "reading-slowly.epub"), build / "reading-slowly.pdf"
+    matched = check_page_list(build, slug)
+    book, pdf = Epub(build / f"{slug}.epub"), build / f"{slug}.pdf"
     width, height = (float(v) for v in PdfReader(pdf).pages[0].mediabox[2:])
     top, bottom = 17 * MM, 19 * MM  # inside print.css's page margins: no running heads, no folios
     mid_paragraph = 0
@@ -312,6 +312,17 @@ def test_page_list_folios_follow_a_restarted_page_counter(tmp_path):
 
 def test_page_list_of_the_review(review):
     check_page_list(review, "love-wins-all")
+
+
+def test_page_list_of_the_review_on_small_pages(tmp_path):
+    """At A6 the review's paragraphs run over pages, the first ones with a small-capital first line."""
+    project = copy_project(ROOT, tmp_path / "project")
+    shutil.copy(PROJECTS / "accessible" / "styles" / "print.css", project / "styles" / "print.css")
+    toml = project / "manuscript" / "book.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('trim = "A5"', 'trim = "A6"'), encoding="utf-8")
+    assert main(["build", str(project), "--format", "epub"]) == 0
+    assert main(["build", str(project), "--format", "pdf"]) == 0
+    check_first_words(project / "build", slug="love-wins-all")
 
 
 @pytest.mark.skipif(shutil.which("ebook-meta") is None, reason="Calibre (ebook-meta, ebook-convert) is not installed")

@@ -21,6 +21,7 @@ XHTML = "http://www.w3.org/1999/xhtml"
 EPUB = "http://www.idpf.org/2007/ops"
 HYPHENS = "\u2010-\u00ad"
 FOLLOWING = 32
+GENERATED = ("::before", "::after", "::marker", "::footnote-call", "::footnote-marker")
 BODY_KINDS = ("chapter", "comments", "colophon")
 NO_SPANS = {"ol", "ul", "dl", "table", "thead", "tbody", "tfoot", "tr", "colgroup", "select", "optgroup",
             "hgroup", "ruby", "head", "html"}
@@ -115,7 +116,8 @@ class _Tracker:
 
 
 def _is_generated(box) -> bool:
-    return "::" in (box.element_tag or "")
+    """Text the stylesheet made (``::before``, list numbers …), unlike ``::first-line``, which is the book's."""
+    return (box.element_tag or "").endswith(GENERATED)
 
 
 def _content_boxes(page_box):
