@@ -107,10 +107,20 @@ def test_printed_toc_shows_real_page_numbers(built):
         assert re.search(rf"{re.escape(item.title)}[ .]+{folio}\b", toc_text), (item.title, folio)
 
 
-def test_no_folio_on_title_page_or_chapter_openings(built):
+def test_cover_first_then_title_page_without_folio(built):
     path = built / "love-wins-all.pdf"
-    first = pdf_text(path, "-f", "1", "-l", "1").split()
-    assert first[-1] != "1" and "Love" in first
+    reader = PdfReader(path)
+    cover = reader.pages[0]
+    assert pdf_text(path, "-f", "1", "-l", "1").split() == [], "the cover page is the cover image alone"
+    images = list(cover.images)
+    assert len(images) == 1 and images[0].image.size == (1600, 2560)
+    assert pdf_text(path, "-f", "2", "-l", "2").split() == [], "the cover's verso is blank"
+    title = pdf_text(path, "-f", "3", "-l", "3").split()
+    assert "Love" in title and not title[-1].isdigit(), "the title page is a right-hand page, without folio"
+
+
+def test_no_folio_on_chapter_openings(built):
+    path = built / "love-wins-all.pdf"
     reader = PdfReader(path)
     for item in reader.outline:
         opening = reader.get_destination_page_number(item)

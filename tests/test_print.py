@@ -96,10 +96,10 @@ def test_press_has_the_same_pages_as_the_digital_edition(typography):
 
 def test_crop_marks_sit_outside_the_bleed(typography, tmp_path):
     build, _ = typography
-    subprocess.run(["pdftoppm", "-png", "-r", "72", "-gray", "-f", "1", "-l", "1",
+    subprocess.run(["pdftoppm", "-png", "-r", "72", "-gray", "-f", "2", "-l", "2",  # page 1 is the cover
                     str(build / "typography-print.pdf"), str(tmp_path / "sheet")], check=True)
     image = Image.open(next(tmp_path.glob("sheet*.png"))).convert("L")
-    page = boxes(build / "typography-print.pdf")[0]
+    page = boxes(build / "typography-print.pdf")[1]
     media, trim, bleed = page["MediaBox"], page["TrimBox"], page["BleedBox"]
     to_x = lambda x: round(x - media[0])  # noqa: E731 - points to pixels at 72 dpi
     to_y = lambda y: round(media[3] - y)  # noqa: E731
@@ -114,8 +114,8 @@ def test_full_bleed_picture_runs_into_the_bleed(typography, tmp_path):
     build, _ = typography
     press = build / "typography-print.pdf"
     reader = PdfReader(press)
-    page = next(i for i, p in enumerate(reader.pages)
-                if not p.extract_text().strip() and b" Do" in p.get_contents().get_data())
+    page = next(i for i, p in enumerate(reader.pages) if i > 0  # page 1 is the cover
+                and not p.extract_text().strip() and b" Do" in p.get_contents().get_data())
     subprocess.run(["pdftoppm", "-png", "-r", "72", "-f", str(page + 1), "-l", str(page + 1), str(press),
                     str(tmp_path / "bleed")], check=True)
     image = Image.open(next(tmp_path.glob("bleed*.png"))).convert("RGB")
@@ -130,10 +130,10 @@ def test_page_background_runs_into_the_bleed(tmp_path):
     project = copy_project(PROJECTS / "press", tmp_path / "press")
     assert main(["build", str(project), "--format", "print"]) == 0
     press = project / "build" / "press-print.pdf"
-    subprocess.run(["pdftoppm", "-png", "-r", "72", "-f", "1", "-l", "1", str(press), str(tmp_path / "page")],
-                   check=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "72", "-f", "2", "-l", "2", str(press), str(tmp_path / "page")],
+                   check=True)  # page 1 is the cover
     image = Image.open(next(tmp_path.glob("page*.png"))).convert("RGB")
-    page = boxes(press)[0]
+    page = boxes(press)[1]
     media, bleed, trim = page["MediaBox"], page["BleedBox"], page["TrimBox"]
     assert same_size(size_mm(trim), (105.0, 148.0))
     middle_y = round(media[3] - (trim[1] + trim[3]) / 2)
@@ -183,9 +183,10 @@ def test_page_labels_roman_then_arabic_matching_toc_and_folios(typography):
     reader = PdfReader(path)
     labels = reader.page_labels
     first = reader.get_destination_page_number(reader.outline[0])
-    assert first == 4 and labels[:first] == ["i", "ii", "iii", "iv"]
+    # cover, its verso, title page, its verso, contents, its verso
+    assert first == 6 and labels[:first] == ["i", "ii", "iii", "iv", "v", "vi"]
     assert labels[first:] == [str(n) for n in range(1, len(labels) - first + 1)]
-    toc = page_text(path, 3, "-layout")
+    toc = page_text(path, 5, "-layout")
     for item in reader.outline:
         label = labels[reader.get_destination_page_number(item)]
         assert re.search(rf"{re.escape(item.title)}[ .]+{label}\s*$", toc, re.MULTILINE), (item.title, label)

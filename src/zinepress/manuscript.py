@@ -238,6 +238,7 @@ def _load_chapter(source: Path, config: Config, problems: Diagnostics, assets: d
     ids = _check_ids(fragment, slug if isinstance(slug, str) else "", source, body, body_line, problems)
     headings = tuple(Heading(int(h.tag[1]), h.get("id", ""), " ".join(h.text_content().split()))
                      for h in fragment.xpath("//h1|//h2|//h3|//h4|//h5|//h6"))
+    _check_heading_order(headings, source, body, body_line, problems)
     return Chapter(source=source, slug=slug, title=title.strip(), lang=lang, layout=meta.get("layout", "chapter"),
                    html=serialize_children(fragment), body_line=body_line, ids=frozenset(ids),
                    headings=headings)
@@ -262,6 +263,18 @@ def _check_ids(fragment, slug: str, source: Path, body: str, body_line: int, pro
                            source, line_of(body, value, body_line) or body_line)
         ids.append(value)
     return ids
+
+
+def _check_heading_order(headings: tuple[Heading, ...], source: Path, body: str, body_line: int,
+                         problems: Diagnostics) -> None:
+    """Headings go down one level at a time below the chapter title (a level 1 heading)."""
+    previous = 1
+    for heading in headings:
+        if heading.level > previous + 1:
+            problems.warn(f"heading '{heading.text}' is level {heading.level} right after level {previous}: "
+                          f"use {'#' * (previous + 1)} so that headings go down one level at a time",
+                          source, line_of(body, heading.text, body_line) or body_line)
+        previous = heading.level
 
 
 def _yaml_kind(value: object) -> str:
