@@ -48,6 +48,48 @@ def build_command(project: Path, out: Path | None, formats: tuple[str, ...], str
         click.echo(f"wrote {display_path(path)}")
 
 
+@cli.command("new")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--title", help="The book's title (default: made from the folder's name).")
+def new_command(folder: Path, title: str | None) -> None:
+    """Start a new book in FOLDER (which must not exist yet, or be empty).
+
+    The sample has two chapters with a footnote and an image, a reader comment, the
+    default stylesheets to change, and a book.toml that explains every setting.
+
+    \b
+    Examples:
+      zinepress new my-book
+      zinepress new my-book --title "Notes from the Lake"
+      cd my-book && zinepress serve
+    """
+    from .scaffold import new_project
+    written = new_project(folder, title)
+    for path in written:
+        click.echo(f"wrote {display_path(path)}")
+    click.echo(f"Next: zinepress serve {display_path(folder)}")
+
+
+@cli.command("serve")
+@click.argument("project", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port on 127.0.0.1 to listen on; 0 picks a free one.")
+def serve_command(project: Path, port: int) -> None:
+    """Preview PROJECT in the browser, rebuilding and reloading on every save.
+
+    Serves on 127.0.0.1 only: the chapters as the EPUB shows them, the PDF, and the
+    downloads page. manuscript/, styles/ and layouts/ are watched; a build error is shown
+    in the page, with its file and line, until it is fixed. Ctrl-C stops it.
+
+    \b
+    Examples:
+      zinepress serve
+      zinepress serve my-book --port 8080
+    """
+    from .serve import serve
+    serve(project, port=port, echo=click.echo)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line and return its exit code."""
     try:
