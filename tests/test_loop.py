@@ -3,6 +3,10 @@ every save in the browser and every error in the page; ``check`` reports each ki
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
+import json
 import os
 import signal
 import socket
@@ -14,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, run
+from zinepress.cli import main
+from zinepress.writers import WRITERS
 
 CHROMIUM = "/usr/bin/chromium"
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -105,3 +111,96 @@ def test_serve_shows_each_save_and_each_error(new_book, tmp_path):
         code = server.wait(timeout=60)
     assert code == 0
     console.wait_for("stopped", timeout=5)
+
+
+def test_new_project_builds_without_warnings_and_passes_check(new_book, capsys):
+    code, out, err = run(["build", str(new_book)], capsys)
+    assert code == 0, err
+    assert err == "", "a new project builds without a warning"
+    assert (new_book / "build" / "my-book.epub").is_file() and (new_book / "build" / "my-book.pdf").is_file()
+    settings = (new_book / "manuscript" / "book.toml").read_text(encoding="utf-8")
+    for key in ("title", "subtitle", "authors", "language", "identifier", "publisher", "date", "rights",
+                "description", "subjects", "cover", "slug", "trim", "bleed", "marks", "sheet", "body",
+                "headings", "code", "bundle"):
+        assert f"\n# {key} = " in settings or f"\n{key} = " in settings, key
+    code, out, err = run(["check", str(new_book), "--quiet"], capsys)
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in out.splitlines()
+            if line.startswith("│") and line.split("│")[1].strip()}
+    assert {"Build", "EPUBCheck", "Ace by DAISY", "Links and anchors", "PDF preflight"} <= set(rows)
+    assert all(result in ("pass", "skipped") for result in rows.values()), out
+    assert "ready to ship" in out and code == 0, out
+
+
+@pytest.fixture(scope="module")
+def problems_report():
+    """``zinepress check --json`` of the project with one problem of each kind: exit code and report."""
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        code = main(["check", str(ROOT / "tests" / "projects" / "problems"), "--json"])
+    return code, json.loads(output.getvalue())
+
+
+def test_check_reports_each_kind_of_problem(problems_report):
+    code, report = problems_report
+    assert code == 1 and report["ok"] is False
+    checks = {check["name"]: check for check in report["checks"]}
+
+    def problems(name: str) -> list[str]:
+        assert checks[name]["status"] == "fail", checks[name]
+        return [f"{p['path']}:{p['line']}: {p['message']}" for p in checks[name]["problems"]]
+
+    assert any("mark.svg" in p and "alt text" in p for p in problems("build"))
+    assert any(p.startswith("problems.epub!/EPUB/problems.xhtml:12: RSC-005") and '"center"' in p
+               for p in problems("epubcheck"))
+    accessibility = problems("accessibility")
+    assert any(p.startswith("manuscript/01-problems.md:9: image 'images/mark.svg' has no alt text")
+               for p in accessibility)
+    assert any(p.startswith("manuscript/01-problems.md:7: heading") and "skip" in p for p in accessibility)
+    assert any(p.startswith("manuscript/01-problems.md:13: 'english'") for p in accessibility)
+    assert any(p.startswith("styles/epub.css:2: text colour #aaaaaa") for p in accessibility)
+    assert problems("links") == ["manuscript/01-problems.md:15: link 'nowhere.xhtml' in problems.xhtml "
+                                 "points to a file that is not in the book"]
+    assert any("8 × 8 pixels" in p and "96 pixels per inch" in p for p in problems("preflight"))
+    if checks["ace"]["status"] != "skipped":
+        ace = problems("ace")
+        assert any("color-contrast" in p for p in ace) and any("heading-order" in p for p in ace)
+    if "site" in WRITERS:
+        assert checks["downloads"]["status"] in ("pass", "fail")
+
+
+def test_check_of_a_project_that_does_not_build(tmp_path, capsys):
+    (tmp_path / "manuscript").mkdir(parents=True)
+    (tmp_path / "manuscript" / "book.toml").write_text('title = "Broken"\n', encoding="utf-8")
+    (tmp_path / "manuscript" / "01-a.md").write_text("---\ntitle: [A\n---\nText.\n", encoding="utf-8")
+    code, out, err = run(["check", str(tmp_path), "--json"], capsys)
+    assert code == 1
+    build_row = json.loads(out)["checks"][0]
+    assert build_row["status"] == "fail"
+    assert build_row["problems"][0]["path"] == "manuscript/01-a.md" and build_row["problems"][0]["line"] == 2
+
+
+def test_downloads_page_problems_are_found(tmp_path):
+    from zinepress.links import downloads_problems
+    (tmp_path / "book.epub").write_bytes(b"an epub")
+    (tmp_path / "book.pdf").write_bytes(b"a pdf")
+    digest = hashlib.sha256(b"an epub").hexdigest()
+    (tmp_path / "index.html").write_text(
+        f'<!DOCTYPE html><html><body><a href="book.epub">EPUB</a> {digest}'
+        '<a href="book-zine.pdf">zine</a></body></html>', encoding="utf-8")
+    (tmp_path / "SHA256SUMS").write_text(f"{'0' * 64}  book.pdf\n", encoding="utf-8")
+    found = [problem.message for problem in downloads_problems(tmp_path, ["book.epub", "book.pdf"])]
+    assert found == ["the downloads page declares no language",
+                     "the downloads page links to 'book-zine.pdf', which was not built",
+                     "the downloads page does not offer book.pdf",
+                     "the SHA-256 of 'book.pdf' does not match SHA256SUMS"]
+
+
+def test_completion_script_and_help_examples():
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "_ZINEPRESS_COMPLETE": "bash_source"}
+    script = subprocess.run([sys.executable, "-m", "zinepress"], env=env, capture_output=True, text=True,
+                            check=True).stdout
+    assert "_zinepress_completion" in script and "complete " in script
+    for command in ("build", "check", "new", "serve"):
+        text = subprocess.run([sys.executable, "-m", "zinepress", command, "--help"], capture_output=True,
+                              text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")}).stdout
+        assert "Examples:" in text and f"zinepress {command}" in text
