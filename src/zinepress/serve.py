@@ -11,16 +11,13 @@ every page shows the errors, each with its file and line, until a save fixes the
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import html
-import io
 import json
 import mimetypes
 import shutil
 import tempfile
 import threading
 import time
-import zipfile
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,14 +25,12 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import watchfiles
-from lxml import etree
-
 from .build import BuildOptions, build
 from .config import load_config
 from .errors import Problem, ProjectError
 from .manuscript import load_manuscript
 from .render import render
-from .writers.epub import epub_bytes
+from .stylesheets import stylesheet_path
 
 WATCHED = ("manuscript", "styles", "layouts")
 LIVE_SCRIPT = (Path(__file__).parent / "live.js").read_text(encoding="utf-8")
@@ -43,30 +38,43 @@ LIVE_SCRIPT = (Path(__file__).parent / "live.js").read_text(encoding="utf-8")
 
 @dataclasses.dataclass(frozen=True)
 class View:
-    """The book as the browser sees it: the EPUB's files by name, and its reading order."""
+    """The book as the browser sees it: the EPUB's documents by name, the files they use, the reading order."""
 
     title: str
     slug: str
-    files: dict[str, bytes]
+    documents: dict[str, bytes]
+    files: dict[str, Path]
+    styles: Path
     order: tuple[str, ...]
+
+    def get(self, name: str) -> bytes | None:
+        """A file of the book by its name in the EPUB; stylesheets' fonts come from beside the stylesheet."""
+        if name in self.documents:
+            return self.documents[name]
+        if name in self.files:
+            return self.files[name].read_bytes()
+        if name.startswith("styles/"):
+            path = (self.styles / name.removeprefix("styles/")).resolve()
+            if path.is_relative_to(self.styles.resolve()) and path.is_file():
+                return path.read_bytes()
+        return None
 
 
 def render_view(project: Path) -> View:
-    """Read, render and package the book; keep the EPUB's files in memory."""
+    """Read and render the book: its XHTML documents as the EPUB holds them, with their stylesheet."""
     config = load_config(project)
     rendered = render(load_manuscript(config))
-    data = epub_bytes(rendered, dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        container = etree.fromstring(archive.read("META-INF/container.xml"))
-        opf = container.xpath("//*[local-name()='rootfile']/@full-path")[0]
-        base = opf.rsplit("/", 1)[0] + "/" if "/" in opf else ""
-        files = {name[len(base):]: archive.read(name) for name in archive.namelist() if name.startswith(base)}
+    documents = {document.file_name: document.xhtml.encode("utf-8") for document in rendered.epub_documents}
+    documents["nav.xhtml"] = rendered.nav_xhtml.encode("utf-8")
+    css_path = stylesheet_path(config.project, "epub.css")
+    files = {"styles/epub.css": css_path, **{asset.href: asset.path for asset in rendered.book.assets}}
     order = []
     for document in rendered.epub_documents:
         order.append(document.file_name)
         if document.kind == "titlepage":
             order.append("nav.xhtml")
-    return View(title=config.title, slug=config.slug, files=files, order=tuple(order))
+    return View(title=config.title, slug=config.slug, documents=documents, files=files, styles=css_path.parent,
+                order=tuple(order))
 
 
 class PreviewState:
@@ -331,7 +339,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
         view = self.server.state.view
         if view is None:
             return self._waiting("view")
-        data = view.files.get(name)
+        data = view.get(name)
         if data is None:
             return self._send(b"not found", "text/plain", HTTPStatus.NOT_FOUND)
         if name.endswith(".xhtml"):
