@@ -102,8 +102,11 @@ def serve_command(project: Path, port: int) -> None:
       zinepress serve
       zinepress serve my-book --port 8080
     """
-    from .serve import serve
-    serve(project, port=port, echo=click.echo)
+    from .serve import PortUnavailable, serve
+    try:
+        serve(project, port=port, echo=click.echo)
+    except PortUnavailable as error:
+        raise click.BadParameter(str(error), param_hint="--port") from None
 
 
 @cli.command("check")

@@ -15,6 +15,7 @@ import html
 import json
 import mimetypes
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -162,12 +163,13 @@ class Previewer:
         self.echo = echo
         self.view_stage = Stage("view", self.build_view)
         self.files_stage = Stage("files", self.build_files)
+        self.files_after_view = threading.Event()
 
     def start(self) -> None:
-        self.build_view()
+        self.files_after_view.set()
         self.view_stage.start()
         self.files_stage.start()
-        self.files_stage.request()
+        self.build_view()
 
     def changed(self, paths: list[Path]) -> None:
         """Rebuild what depends on the changed files: a print stylesheet only touches the files."""
@@ -176,11 +178,14 @@ class Previewer:
         names = ", ".join(sorted({self._relative(path) for path in paths}))
         self.echo(f"{_clock()} changed: {names}")
         self.state.clear_problems("files")
-        if not all(path.name == "print.css" for path in paths):
+        if all(path.name == "print.css" for path in paths):
+            self.files_stage.request()
+        else:
+            self.files_after_view.set()
             self.view_stage.request()
-        self.files_stage.request()
 
     def build_view(self) -> None:
+        """Rebuild the chapters; then, if it succeeded, let the slower files follow."""
         started = time.perf_counter()
         try:
             view = render_view(self.project)
@@ -189,6 +194,9 @@ class Previewer:
             return
         self.state.publish("view", view=view)
         self.echo(f"{_clock()} book view rebuilt in {time.perf_counter() - started:.2f} s")
+        if self.files_after_view.is_set():
+            self.files_after_view.clear()
+            self.files_stage.request()
 
     def build_files(self) -> None:
         started = time.perf_counter()
@@ -254,18 +262,20 @@ def serve(project: Path, port: int = 8000, echo: Callable[[str], None] = print) 
     """Serve the preview of ``project`` until interrupted (Ctrl-C)."""
     project = project.resolve()
     load_config(project)
-    preview = Path(tempfile.mkdtemp(prefix="zinepress-preview-"))
-    state = PreviewState(project, preview / "files")
+    state = PreviewState(project, Path())
     server = PreviewServer(("127.0.0.1", port), state)
+    preview = Path(tempfile.mkdtemp(prefix="zinepress-preview-"))
+    state.files_folder = preview / "files"
     previewer = Previewer(project, state, echo)
     stop = threading.Event()
+    stop_on_terminate = signal.signal(signal.SIGTERM, _interrupt)
     try:
         previewer.start()
         threading.Thread(target=server.serve_forever, name="zinepress-server", daemon=True).start()
         url = f"http://127.0.0.1:{server.server_address[1]}/"
         echo(f"Serving {project.name} at {url} (Ctrl-C to stop)")
         for changes in watchfiles.watch(project, watch_filter=SourceFilter(project), stop_event=stop,
-                                        step=30, debounce=400, raise_interrupt=False):
+                                        step=30, debounce=400):
             previewer.changed(_settled(changes))
     except KeyboardInterrupt:
         pass
@@ -276,7 +286,17 @@ def serve(project: Path, port: int = 8000, echo: Callable[[str], None] = print) 
         server.server_close()
         previewer.stop()
         shutil.rmtree(preview, ignore_errors=True)
+        signal.signal(signal.SIGTERM, stop_on_terminate)
     echo("stopped")
+
+
+def _interrupt(signum, frame) -> None:
+    """SIGTERM stops the preview as Ctrl-C does, cleaning up."""
+    raise KeyboardInterrupt
+
+
+class PortUnavailable(OSError):
+    """The port asked for is taken or not allowed."""
 
 
 class PreviewServer(ThreadingHTTPServer):
@@ -289,8 +309,8 @@ class PreviewServer(ThreadingHTTPServer):
         try:
             super().__init__(address, PreviewHandler)
         except OSError as error:
-            raise ProjectError(f"cannot listen on {address[0]}:{address[1]} ({error.strerror}): "
-                               "choose another port with --port") from None
+            raise PortUnavailable(f"cannot listen on {address[0]}:{address[1]} ({error.strerror}): "
+                                  "choose another port") from None
 
 
 class PreviewHandler(BaseHTTPRequestHandler):
@@ -380,7 +400,10 @@ class PreviewHandler(BaseHTTPRequestHandler):
             return self._send(b"not found", "text/plain", HTTPStatus.NOT_FOUND)
         data = path.read_bytes()
         if path.suffix == ".html":
-            data = _inject(data.decode("utf-8"), "", "files", self.server.state.generation).encode("utf-8")
+            toolbar = ('<nav id="zinepress-preview" aria-label="Preview" style="position:fixed;bottom:0;right:0;'
+                       'font:12px/1.6 sans-serif;background:#1f1f1f;padding:0.2em 0.8em;opacity:0.85;z-index:99999">'
+                       '<a style="color:#fff" href="/book/">read the book</a></nav>')
+            data = _inject(data.decode("utf-8"), toolbar, "files", self.server.state.generation).encode("utf-8")
         media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         self._send(data, media_type + ("; charset=utf-8" if path.suffix in (".html", ".xml") else ""))
 
