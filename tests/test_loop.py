@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -205,3 +206,15 @@ def test_completion_script_and_help_examples():
         text = subprocess.run([sys.executable, "-m", "zinepress", command, "--help"], capture_output=True,
                               text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")}).stdout
         assert "Examples:" in text and f"zinepress {command}" in text
+
+
+def test_build_verbose_times_each_stage_and_stays_plain_when_piped(tmp_path, capsys):
+    project = tmp_path / "book"
+    shutil.copytree(ROOT / "tests" / "projects" / "minimal", project)
+    code, out, err = run(["build", str(project), "--verbose", "--format", "epub", "--format", "pdf"], capsys)
+    assert code == 0
+    stages = [line.split(":")[0] for line in err.splitlines()]
+    assert stages == ["read", "render", "epub", "pdf"], err
+    assert all(re.fullmatch(r"\w+: \d+\.\d\d s", line) for line in err.splitlines())
+    code, out, err = run(["build", str(project), "--format", "epub"], capsys)
+    assert code == 0 and err == "" and "\x1b[" not in out

@@ -14,11 +14,13 @@ import dataclasses
 import html
 import json
 import mimetypes
+import posixpath
 import shutil
 import signal
 import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +28,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import watchfiles
+from lxml import etree
 from .build import BuildOptions, build
 from .config import load_config
 from .errors import Problem, ProjectError
@@ -361,6 +364,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
             return self._waiting("view")
         data = view.get(name)
         if data is None:
+            data = _from_built_epub(self.server.state.files_folder / f"{view.slug}.epub", name)
+        if data is None:
             return self._send(b"not found", "text/plain", HTTPStatus.NOT_FOUND)
         if name.endswith(".xhtml"):
             data = _inject(data.decode("utf-8"), self._toolbar(view, name), "view",
@@ -461,6 +466,17 @@ class PreviewHandler(BaseHTTPRequestHandler):
                 self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             return
+
+
+def _from_built_epub(epub: Path, name: str) -> bytes | None:
+    """A file that only the EPUB writer makes (a generated cover, say), from the last EPUB built."""
+    try:
+        with zipfile.ZipFile(epub) as archive:
+            container = etree.fromstring(archive.read("META-INF/container.xml"))
+            package = container.xpath("//*[local-name()='rootfile']/@full-path")[0]
+            return archive.read(posixpath.join(posixpath.dirname(package), name))
+    except (OSError, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError, IndexError):
+        return None
 
 
 def _where(problem: Problem) -> str:
