@@ -18,8 +18,8 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, run
+
 from zinepress.cli import main
 from zinepress.config import TABLES, TOP_LEVEL_LISTS, TOP_LEVEL_STRINGS
 from zinepress.writers import WRITERS
@@ -66,14 +66,14 @@ class Console:
 @pytest.fixture
 def new_book(tmp_path, capsys) -> Path:
     folder = tmp_path / "my-book"
-    code, out, err = run(["new", str(folder)], capsys)
+    code, _out, err = run(["new", str(folder)], capsys)
     assert code == 0, err
     return folder
 
 
 def test_new_refuses_a_folder_that_is_not_empty(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
-    code, out, err = run(["new", str(tmp_path)], capsys)
+    code, _out, err = run(["new", str(tmp_path)], capsys)
     assert code == 1
     assert "not empty" in err and "Traceback" not in err
     assert sorted(path.name for path in tmp_path.iterdir()) == ["notes.txt"]
@@ -160,8 +160,8 @@ def test_check_reports_each_kind_of_problem(problems_report):
     assert any(p.startswith("manuscript/01-problems.md:7: heading") and "skip" in p for p in accessibility)
     assert any(p.startswith("manuscript/01-problems.md:13: 'english'") for p in accessibility)
     assert any(p.startswith("styles/epub.css:2: text colour #aaaaaa") for p in accessibility)
-    assert problems("links") == ["manuscript/01-problems.md:15: link 'nowhere.xhtml' in problems.xhtml "
-                                 "points to a file that is not in the book"]
+    assert problems("links") == [("manuscript/01-problems.md:15: link 'nowhere.xhtml' in problems.xhtml "
+                                 "points to a file that is not in the book")]
     assert any("8 × 8 pixels" in p and "96 pixels per inch" in p for p in problems("preflight"))
     if checks["ace"]["status"] != "skipped":
         ace = problems("ace")
@@ -174,7 +174,7 @@ def test_check_of_a_project_that_does_not_build(tmp_path, capsys):
     (tmp_path / "manuscript").mkdir(parents=True)
     (tmp_path / "manuscript" / "book.toml").write_text('title = "Broken"\n', encoding="utf-8")
     (tmp_path / "manuscript" / "01-a.md").write_text("---\ntitle: [A\n---\nText.\n", encoding="utf-8")
-    code, out, err = run(["check", str(tmp_path), "--json"], capsys)
+    code, out, _err = run(["check", str(tmp_path), "--json"], capsys)
     assert code == 1
     build_row = json.loads(out)["checks"][0]
     assert build_row["status"] == "fail"

@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import watchfiles
 from lxml import etree
+
 from .build import BuildOptions, build
 from .config import load_config
 from .errors import Problem, ProjectError
@@ -323,10 +324,10 @@ class PreviewHandler(BaseHTTPRequestHandler):
     server: PreviewServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the stdlib's name
+    def log_message(self, format: str, *args) -> None:
         """Keep the console for build reports, not one line per request."""
 
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_GET(self) -> None:
         url = urlsplit(self.path)
         path, query = url.path, parse_qs(url.query)
         state = self.server.state
@@ -462,7 +463,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
                 else:
                     since, parts = change
                     message = json.dumps({"generation": since, "parts": sorted(parts)})
-                    self.wfile.write(f"data: {message}\n\n".encode("utf-8"))
+                    self.wfile.write(f"data: {message}\n\n".encode())
                 self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             return
