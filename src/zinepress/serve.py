@@ -272,10 +272,11 @@ def serve(project: Path, port: int = 8000, echo: Callable[[str], None] = print) 
     state.files_folder = preview / "files"
     previewer = Previewer(project, state, echo)
     stop = threading.Event()
-    stop_on_terminate = signal.signal(signal.SIGTERM, _interrupt)
+    main_thread = threading.current_thread() is threading.main_thread()
+    on_terminate = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
+    threading.Thread(target=server.serve_forever, name="zinepress-server", daemon=True).start()
     try:
         previewer.start()
-        threading.Thread(target=server.serve_forever, name="zinepress-server", daemon=True).start()
         url = f"http://127.0.0.1:{server.server_address[1]}/"
         echo(f"Serving {project.name} at {url} (Ctrl-C to stop)")
         for changes in watchfiles.watch(project, watch_filter=SourceFilter(project), stop_event=stop,
@@ -290,7 +291,8 @@ def serve(project: Path, port: int = 8000, echo: Callable[[str], None] = print) 
         server.server_close()
         previewer.stop()
         shutil.rmtree(preview, ignore_errors=True)
-        signal.signal(signal.SIGTERM, stop_on_terminate)
+        if main_thread:
+            signal.signal(signal.SIGTERM, on_terminate)
     echo("stopped")
 
 
