@@ -218,3 +218,33 @@ def test_build_verbose_times_each_stage_and_stays_plain_when_piped(tmp_path, cap
     assert all(re.fullmatch(r"\w+: \d+\.\d\d s", line) for line in err.splitlines())
     code, out, err = run(["build", str(project), "--format", "epub"], capsys)
     assert code == 0 and err == "" and "\x1b[" not in out
+
+
+def test_preflight_finds_each_press_problem(tmp_path):
+    """A PDF such as a careless tool makes: no trim or bleed, a font left out, no PDF/X, 3 pages."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject
+
+    from zinepress.config import load_config
+    from zinepress.preflight import POINTS_PER_MM, preflight
+
+    writer = PdfWriter()
+    for _ in range(3):
+        page = writer.add_blank_page(width=148 * POINTS_PER_MM, height=210 * POINTS_PER_MM)
+        font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+                                 NameObject("/BaseFont"): NameObject("/Helvetica")})
+        page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): DictionaryObject(
+            {NameObject("/F1"): font})})
+    path = tmp_path / "careless.pdf"
+    with path.open("wb") as stream:
+        writer.write(stream)
+    config = load_config(ROOT / "tests" / "projects" / "minimal")
+    press = [problem.message for problem in preflight(path, "print", config)]
+    assert press == ["font Helvetica is not embedded: the printer would substitute another",
+                     "page 1 has no TrimBox and BleedBox: the printer cannot find the trim",
+                     "no PDF/X output intent (GTS_PDFX) with an ICC profile",
+                     "no PDF/X version (GTS_PDFXVersion) in the document's metadata"]
+    zine = [problem.message for problem in preflight(path, "zine", config)]
+    assert zine[-1] == "the zine has 3 pages (3 sheet sides): a folded booklet needs a multiple of 4"
+    screen = [problem.message for problem in preflight(path, "pdf", config)]
+    assert screen == ["font Helvetica is not embedded: the printer would substitute another"], "A5 is the trim"
