@@ -202,6 +202,10 @@ def test_completion_script_and_help_examples():
     script = subprocess.run([sys.executable, "-m", "zinepress"], env=env, capture_output=True, text=True,
                             check=True).stdout
     assert "_zinepress_completion" in script and "complete " in script
+    words = {**env, "_ZINEPRESS_COMPLETE": "bash_complete", "COMP_WORDS": "zinepress ch", "COMP_CWORD": "1"}
+    completed = subprocess.run([sys.executable, "-m", "zinepress"], env=words, capture_output=True, text=True,
+                               check=True).stdout
+    assert completed.split() == ["plain,check"]
     for command in ("build", "check", "new", "serve"):
         text = subprocess.run([sys.executable, "-m", "zinepress", command, "--help"], capture_output=True,
                               text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")}).stdout

@@ -31,7 +31,17 @@ def output_options(command):
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="zinepress")
 def cli() -> None:
-    """Turn a Markdown manuscript into an EPUB, a press-ready PDF, a zine and a downloads page."""
+    """Turn a Markdown manuscript into an EPUB, a press-ready PDF, a zine and a downloads page.
+
+    \b
+    Examples:
+      zinepress new my-book && cd my-book
+      zinepress serve            # preview; every save shows in the browser
+      zinepress check            # the release gate
+      zinepress build            # the outputs, into build/
+
+    Shell completion: eval "$(_ZINEPRESS_COMPLETE=bash_source zinepress)" (or zsh_source, fish_source).
+    """
 
 
 @cli.command("build")
