@@ -90,7 +90,7 @@ def check(project: Path, progress: Progress | None = None) -> CheckReport:
             return CheckReport(project, (CheckResult("build", "Build", FAIL, "the book does not build",
                                                      tuple(_relative(p, project) for p in error.problems)),))
         config = load_config(project)
-        book = Book(config, out)
+        book = BuiltBook(config, out)
         runs = [("epubcheck", lambda: epubcheck_result(book.epub)),
                 ("ace", lambda: ace_result(book.epub, project)),
                 ("accessibility", lambda: accessibility_result(book)),
@@ -114,7 +114,7 @@ def _relative(problem: Problem, project: Path) -> Problem:
     return Problem(problem.message, problem.path.relative_to(project), problem.line, problem.severity)
 
 
-class Book:
+class BuiltBook:
     """The built outputs of one check, with the EPUB's documents parsed and mapped to their sources."""
 
     def __init__(self, config: Config, out: Path):
@@ -214,7 +214,7 @@ def ace_result(epub: Path, project: Path) -> CheckResult:
     return _result("ace", title, problems, "0 violations", summary)
 
 
-def accessibility_result(book: Book) -> CheckResult:
+def accessibility_result(book: BuiltBook) -> CheckResult:
     """zinepress's own checks: alt text, heading order, languages, contrast of the stylesheets."""
     problems = []
     for name, root in sorted(book.documents.items()):
