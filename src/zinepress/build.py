@@ -34,6 +34,7 @@ class BuildOptions:
     out: Path | None = None
     formats: tuple[str, ...] = ALL_FORMATS
     strict: bool = False
+    progress: Progress | None = field(default=None, compare=False)  # where each stage is reported
 
 
 @dataclass(frozen=True)
@@ -71,12 +72,12 @@ def metadata_datetime(value: str) -> dt.datetime | None:
     return stamp.replace(tzinfo=stamp.tzinfo or dt.timezone.utc).astimezone(dt.timezone.utc)
 
 
-def build(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
-    """Build the project's outputs, reporting each stage to ``progress``."""
+def build(options: BuildOptions) -> BuildResult:
+    """Build the project's outputs, reporting each stage to ``options.progress``."""
     unknown = [name for name in options.formats if name not in WRITERS]
     if unknown:
         raise ValueError(f"unknown format {unknown[0]!r}: choose from {', '.join(WRITERS)}")
-    stages = progress or Progress()
+    stages = options.progress or Progress()
     stages.begin(2 + len(options.formats))
     project = options.project.resolve()
     with stages.stage("read"):

@@ -85,7 +85,7 @@ def check(project: Path, progress: Progress | None = None) -> CheckReport:
     with tempfile.TemporaryDirectory(prefix="zinepress-check-") as folder:
         out = Path(folder)
         try:
-            result = build(BuildOptions(project=project, out=out, formats=ALL_FORMATS), stages)
+            result = build(BuildOptions(project=project, out=out, formats=ALL_FORMATS, progress=stages))
         except ProjectError as error:
             return CheckReport(project, (CheckResult("build", "Build", FAIL, "the book does not build",
                                                      tuple(_relative(p, project) for p in error.problems)),))

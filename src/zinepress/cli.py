@@ -62,10 +62,11 @@ def build_command(project: Path, out: Path | None, formats: tuple[str, ...], str
       zinepress build my-book --out dist --strict
       zinepress build --verbose      # with the time of each stage
     """
-    options = BuildOptions(project=project, out=out, formats=formats or ALL_FORMATS, strict=strict)
     progress = progress_for(quiet, verbose)
+    options = BuildOptions(project=project, out=out, formats=formats or ALL_FORMATS, strict=strict,
+                           progress=progress)
     try:
-        result = build(options, progress)
+        result = build(options)
     finally:
         progress.close()
     for warning in result.warnings:
