@@ -69,10 +69,9 @@ def language_problems(name: str, root: etree._Element, locate: Locate) -> list[P
     return problems
 
 
-def contrast_problems(stylesheet: Path, shown_as: Path) -> list[Problem]:
-    """Text colours of a stylesheet against their backgrounds (white unless the rule sets one)."""
-    rules = tinycss2.parse_stylesheet(stylesheet.read_text(encoding="utf-8"),
-                                      skip_whitespace=True, skip_comments=True)
+def contrast_problems(css: str, shown_as: Path) -> list[Problem]:
+    """Text colours of a stylesheet's text against their backgrounds (white unless the rule sets one)."""
+    rules = tinycss2.parse_stylesheet(css, skip_whitespace=True, skip_comments=True)
     problems = []
     for declarations in _blocks(rules):
         colours = {d.lower_name: (_colour(d.value), d.source_line) for d in declarations

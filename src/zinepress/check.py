@@ -26,7 +26,7 @@ from .config import Config, load_config
 from .errors import Problem, ProjectError, display_path, line_of
 from .manuscript import load_manuscript, read_text
 from .progress import Progress
-from .stylesheets import stylesheet_path
+from .stylesheets import stylesheet_path, stylesheet_text
 from .writers import WRITERS
 
 PASS, FAIL, SKIPPED = "pass", "fail", "skipped"
@@ -223,7 +223,7 @@ def accessibility_result(book: BuiltBook) -> CheckResult:
     for stylesheet in ("epub.css", "print.css"):
         path = stylesheet_path(project, stylesheet)
         shown = path.relative_to(project) if path.is_relative_to(project) else Path("default styles", stylesheet)
-        problems += accessibility.contrast_problems(path, shown)
+        problems += accessibility.contrast_problems(stylesheet_text(project, path), shown)
     return _result("accessibility", "Alt text, headings, language, contrast", problems)
 
 

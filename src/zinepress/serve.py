@@ -33,9 +33,10 @@ from lxml import etree
 from .build import BuildOptions, build
 from .config import load_config
 from .errors import Problem, ProjectError
+from .fetch import RefusedFetch, read_confined
 from .manuscript import load_manuscript
 from .render import render
-from .stylesheets import stylesheet_path
+from .stylesheets import DEFAULT_STYLES, stylesheet_path
 
 WATCHED = ("manuscript", "styles", "layouts")
 LIVE_SCRIPT = (Path(__file__).parent / "live.js").read_text(encoding="utf-8")
@@ -47,22 +48,28 @@ class View:
 
     title: str
     slug: str
+    project: Path
     documents: dict[str, bytes]
     files: dict[str, Path]
     styles: Path
     order: tuple[str, ...]
 
     def get(self, name: str) -> bytes | None:
-        """A file of the book by its name in the EPUB; stylesheets' fonts come from beside the stylesheet."""
+        """A file of the book by its name in the EPUB; stylesheets' fonts come from beside the stylesheet.
+
+        Files of the project are read confined to it, as the build reads them."""
         if name in self.documents:
             return self.documents[name]
-        if name in self.files:
-            return self.files[name].read_bytes()
-        if name.startswith("styles/"):
-            path = (self.styles / name.removeprefix("styles/")).resolve()
-            if path.is_relative_to(self.styles.resolve()) and path.is_file():
-                return path.read_bytes()
-        return None
+        path = self.files.get(name)
+        if path is None and name.startswith("styles/"):
+            path = self.styles / name.removeprefix("styles/")
+        if path is None:
+            return None
+        folder = DEFAULT_STYLES if path.resolve().is_relative_to(DEFAULT_STYLES.resolve()) else self.project
+        try:
+            return read_confined(folder, path)
+        except RefusedFetch:
+            return None
 
 
 def render_view(project: Path) -> View:
@@ -78,8 +85,8 @@ def render_view(project: Path) -> View:
         order.append(document.file_name)
         if document.kind == "titlepage":
             order.append("nav.xhtml")
-    return View(title=config.title, slug=config.slug, documents=documents, files=files, styles=css_path.parent,
-                order=tuple(order))
+    return View(title=config.title, slug=config.slug, project=config.project, documents=documents, files=files,
+                styles=css_path.parent, order=tuple(order))
 
 
 class PreviewState:
