@@ -25,7 +25,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import watchfiles
 from lxml import etree
@@ -338,7 +338,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
-        path, query = url.path, parse_qs(url.query)
+        path, query = unquote(url.path), parse_qs(url.query)
         state = self.server.state
         if path == "/_zinepress/events":
             return self._events(int(query.get("since", ["0"])[0] or 0))
