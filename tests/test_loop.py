@@ -94,6 +94,8 @@ def test_serve_shows_each_save_and_each_error(new_book, tmp_path):
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{port}/book/welcome.xhtml")
             assert "This is the first chapter" in page.inner_text("body")
+            toolbar = page.inner_text("#zinepress-preview")
+            assert "next" in toolbar and "PDF" in toolbar and "warning" not in toolbar
 
             original = chapter.read_text(encoding="utf-8")
             chapter.write_text(original.replace("This is the first chapter", "Here begins the tale"),

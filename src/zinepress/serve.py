@@ -53,6 +53,7 @@ class View:
     files: dict[str, Path]
     styles: Path
     order: tuple[str, ...]
+    warnings: tuple[Problem, ...] = ()
 
     def get(self, name: str) -> bytes | None:
         """A file of the book by its name in the EPUB; stylesheets' fonts come from beside the stylesheet.
@@ -75,7 +76,8 @@ class View:
 def render_view(project: Path) -> View:
     """Read and render the book: its XHTML documents as the EPUB holds them, with their stylesheet."""
     config = load_config(project)
-    rendered = render(load_manuscript(config))
+    book = load_manuscript(config)
+    rendered = render(book)
     documents = {document.file_name: document.xhtml.encode("utf-8") for document in rendered.epub_documents}
     documents["nav.xhtml"] = rendered.nav_xhtml.encode("utf-8")
     css_path = stylesheet_path(config.project, "epub.css")
@@ -86,7 +88,7 @@ def render_view(project: Path) -> View:
         if document.kind == "titlepage":
             order.append("nav.xhtml")
     return View(title=config.title, slug=config.slug, project=config.project, documents=documents, files=files,
-                styles=css_path.parent, order=tuple(order))
+                styles=css_path.parent, order=tuple(order), warnings=tuple(book.warnings))
 
 
 class PreviewState:
@@ -203,8 +205,12 @@ class Previewer:
         except (ProjectError, OSError) as error:
             self._failed("view", error)
             return
+        view = dataclasses.replace(view, warnings=tuple(
+            dataclasses.replace(warning, path=self._located(warning.path)) for warning in view.warnings))
         self.state.publish("view", view=view)
         self.echo(f"{_clock()} book view rebuilt in {time.perf_counter() - started:.2f} s")
+        for warning in view.warnings:
+            self.echo(f"{_clock()} {warning}")
         if self.files_after_view.is_set():
             self.files_after_view.clear()
             self.files_stage.request()
@@ -219,8 +225,11 @@ class Previewer:
         self.state.publish("files")
         names = ", ".join(path.name for path in result.outputs)
         self.echo(f"{_clock()} files rebuilt in {time.perf_counter() - started:.2f} s: {names}")
+        shown = set(self.state.view.warnings) if self.state.view else set()
         for warning in result.warnings:
-            self.echo(str(dataclasses.replace(warning, path=self._located(warning.path))))
+            warning = dataclasses.replace(warning, path=self._located(warning.path))
+            if warning not in shown:
+                self.echo(f"{_clock()} {warning}")
 
     def _failed(self, stage: str, error: Exception) -> None:
         problems = error.problems if isinstance(error, ProjectError) else [Problem(str(error))]
@@ -357,6 +366,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
             return self._book_file(path[len("/book/"):])
         if path == "/pdf":
             return self._pdf_page()
+        if path == "/warnings":
+            return self._warnings_page()
         if path.startswith("/files/"):
             return self._built_file(path[len("/files/"):])
         self._send(b"not found", "text/plain", HTTPStatus.NOT_FOUND)
@@ -364,7 +375,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
     @staticmethod
     def _page_kind(path: str) -> str | None:
         """Which pages show errors instead of content: every page, not the files they load."""
-        if path in ("/", "/book", "/book/", "/pdf") or path.endswith((".xhtml", ".html")):
+        if path in ("/", "/book", "/book/", "/pdf", "/warnings") or path.endswith((".xhtml", ".html")):
             return "page"
         return None
 
@@ -393,6 +404,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
         if index + 1 < len(view.order):
             links.append(f'<a href="{quote(view.order[index + 1])}" rel="next">next ▶</a>')
         links.append('<a href="/pdf">PDF</a>')
+        if view.warnings:
+            count = len(view.warnings)
+            links.append(f'<a href="/warnings">⚠ {count} warning{"s" * (count != 1)}</a>')
         if (self.server.state.files_folder / "index.html").is_file():
             links.append('<a href="/files/index.html">downloads</a>')
         return ('<nav id="zinepress-preview" aria-label="Preview" style="position:fixed;bottom:0;right:0;'
@@ -421,6 +435,14 @@ class PreviewHandler(BaseHTTPRequestHandler):
             data = _inject(data.decode("utf-8"), toolbar, "files", self.server.state.generation).encode("utf-8")
         media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         self._send(data, media_type + ("; charset=utf-8" if path.suffix in (".html", ".xml") else ""))
+
+    def _warnings_page(self) -> None:
+        view = self.server.state.view
+        warnings = view.warnings if view else ()
+        items = "\n".join(f"<li><code>{html.escape(_where(w))}</code> {html.escape(w.message)}</li>" for w in warnings)
+        body = (f"<h1>Warnings</h1>\n<ul>\n{items}\n</ul>" if warnings else "<h1>No warnings</h1>") + \
+            '\n<p><a href="/book/">Back to the book</a></p>'
+        self._html_page("Warnings", body, "view")
 
     def _waiting(self, kind: str) -> None:
         what = "book" if kind == "view" else "files"
