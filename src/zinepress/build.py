@@ -19,6 +19,7 @@ from pathlib import Path
 from .config import load_config
 from .errors import Diagnostics, Problem, ProjectError
 from .manuscript import load_manuscript
+from .progress import Progress
 from .render import render
 from .writers import WRITERS, BuildSession, Written
 
@@ -33,6 +34,7 @@ class BuildOptions:
     out: Path | None = None
     formats: tuple[str, ...] = ALL_FORMATS
     strict: bool = False
+    progress: Progress | None = field(default=None, compare=False)  # where each stage is reported
 
 
 @dataclass(frozen=True)
@@ -71,15 +73,19 @@ def metadata_datetime(value: str) -> dt.datetime | None:
 
 
 def build(options: BuildOptions) -> BuildResult:
-    """Build the project's outputs."""
+    """Build the project's outputs, reporting each stage to ``options.progress``."""
     unknown = [name for name in options.formats if name not in WRITERS]
     if unknown:
         raise ValueError(f"unknown format {unknown[0]!r}: choose from {', '.join(WRITERS)}")
+    stages = options.progress or Progress()
+    stages.begin(2 + len(options.formats))
     project = options.project.resolve()
-    config = load_config(project)
-    book = load_manuscript(config)
+    with stages.stage("read"):
+        config = load_config(project)
+        book = load_manuscript(config)
     diagnostics = Diagnostics(warnings=list(book.warnings))
-    rendered = render(book)
+    with stages.stage("render"):
+        rendered = render(book)
     sources = [config.path, *(chapter.source for chapter in book.chapters),
                *(asset.path for asset in book.assets)]
     session = BuildSession(rendered, source_date(sources, config.date), diagnostics)
@@ -89,7 +95,7 @@ def build(options: BuildOptions) -> BuildResult:
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".zinepress-staging-", dir=out))
     try:
-        written = _write_all(options.formats, rendered, staging, session)
+        written = _write_all(options.formats, rendered, staging, session, stages)
         if options.strict and diagnostics.warnings:
             raise ProjectError("", problems=[Problem(p.message, p.path, p.line, "error")
                                              for p in diagnostics.warnings])
@@ -101,7 +107,8 @@ def build(options: BuildOptions) -> BuildResult:
     return BuildResult(outputs=tuple(outputs), warnings=tuple(diagnostics.warnings))
 
 
-def _write_all(formats: tuple[str, ...], rendered, staging: Path, session: BuildSession) -> list[Path]:
+def _write_all(formats: tuple[str, ...], rendered, staging: Path, session: BuildSession,
+               stages: Progress) -> list[Path]:
     """Run the writers into ``staging``: the books first, then those that list the books (the site).
 
     Returns the written files in the order they should be published: the books first, the
@@ -111,11 +118,13 @@ def _write_all(formats: tuple[str, ...], rendered, staging: Path, session: Build
     books = [writer for writer in writers if not writer.needs_outputs]
     written: list[Written] = []
     for writer in books:
-        written.append(Written(writer.write(rendered, staging, session), writer))
+        with stages.stage(writer.name):
+            written.append(Written(writer.write(rendered, staging, session), writer))
     paths = [output.path for output in written]
     for writer in writers:
         if writer.needs_outputs:
-            paths += writer.write(rendered, staging, session, outputs=tuple(written))
+            with stages.stage(writer.name):
+                paths += writer.write(rendered, staging, session, outputs=tuple(written))
     return paths
 
 
