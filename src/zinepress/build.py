@@ -88,7 +88,7 @@ def build(options: BuildOptions) -> BuildResult:
         rendered = render(book)
     sources = [config.path, *(chapter.source for chapter in book.chapters),
                *(asset.path for asset in book.assets)]
-    session = BuildSession(rendered, source_date(sources, config.date), diagnostics)
+    session = BuildSession(rendered, source_date(sources, config.date), diagnostics, options.formats)
 
     out = (options.out or project / "build").resolve()
     created = not out.exists()

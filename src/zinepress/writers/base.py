@@ -55,10 +55,11 @@ def write_atomically(path: Path, data: bytes) -> Path:
 class BuildSession:
     """What the writers of one build share: warnings, the source date, and costly results computed once."""
 
-    def __init__(self, rendered: RenderedBook, source_date, diagnostics):
+    def __init__(self, rendered: RenderedBook, source_date, diagnostics, formats: tuple[str, ...] = ()):
         self.rendered = rendered
         self.source_date = source_date
         self.diagnostics = diagnostics
+        self.formats = formats
         self.cache: dict[str, object] = {}
 
     def once(self, key: str, compute):

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
+import multiprocessing
 import posixpath
 from io import BytesIO
 from pathlib import Path
@@ -52,10 +54,58 @@ def digital_pdf(rendered: RenderedBook, session: BuildSession) -> bytes:
     return session.once("pdf-digital", lambda: _digital_pdf(rendered, session))
 
 
+def written_pdf(rendered: RenderedBook, session: BuildSession, variant: str) -> bytes:
+    """The laid-out book written by WeasyPrint as ``variant`` (``pdf/ua-1`` or ``pdf/x-4``), once.
+
+    When the digital and the press editions are both wanted, the press variant is written
+    by a forked child process while this process writes the digital one: writing is a
+    third of the build's time, and the two writes of one layout share nothing.
+    """
+    def write() -> bytes:
+        if variant == "pdf/ua-1" and "print" in session.formats and "pdf/x-4" not in session.cache:
+            session.cache["pdf/x-4"] = BackgroundWrite(layout(rendered, session), "pdf/x-4",
+                                                       pdf_identifier(rendered))
+        with watched(rendered, session):
+            return layout(rendered, session).write_pdf(pdf_variant=variant, pdf_identifier=pdf_identifier(rendered))
+
+    value = session.once(variant, write)
+    if isinstance(value, BackgroundWrite):
+        value = session.cache[variant] = value.result() or write()
+    return value
+
+
+class BackgroundWrite:
+    """A WeasyPrint document written to PDF bytes in a forked child process."""
+
+    def __init__(self, document, variant: str, identifier: bytes):
+        context = multiprocessing.get_context("fork")
+        self.receiver, sender = context.Pipe(duplex=False)
+        self.process = context.Process(target=self._write, args=(document, variant, identifier, sender),
+                                       daemon=True)
+        self.process.start()
+        sender.close()
+
+    @staticmethod
+    def _write(document, variant: str, identifier: bytes, sender) -> None:
+        logging.getLogger("weasyprint").disabled = True  # the parent reports the same messages
+        sender.send_bytes(document.write_pdf(pdf_variant=variant, pdf_identifier=identifier))
+        sender.close()
+
+    def result(self) -> bytes | None:
+        """The PDF bytes, or None when the child failed (the caller then writes in-process)."""
+        try:
+            data = self.receiver.recv_bytes()
+        except EOFError:
+            data = None
+        finally:
+            self.receiver.close()
+            self.process.join()
+        return data
+
+
 def _digital_pdf(rendered: RenderedBook, session: BuildSession) -> bytes:
     document = layout(rendered, session)
-    with watched(rendered, session):
-        data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=pdf_identifier(rendered))
+    data = written_pdf(rendered, session, "pdf/ua-1")
     writer = open_for_editing(data)
     for page in writer.pages:
         trim = RectangleObject(page.trimbox)

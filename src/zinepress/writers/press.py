@@ -21,8 +21,7 @@ from pypdf.generic import (ArrayObject, ByteStringObject, DecodedStreamObject, D
 from ..config import PrintSettings
 from ..render import RenderedBook
 from .base import BuildSession, Writer, write_atomically
-from .pdf import finish, first_body_page, layout, open_for_editing, pdf_identifier, set_page_labels
-from .watch import watched
+from .pdf import finish, first_body_page, layout, open_for_editing, set_page_labels, written_pdf
 
 POINTS_PER_MM = 72 / 25.4
 MARKS_ROOM_MM = 10.0  # the slug around the bleed that holds the marks
@@ -38,9 +37,7 @@ class PressWriter(Writer):
 
     def write(self, rendered: RenderedBook, folder: Path, session: BuildSession) -> Path:
         document = layout(rendered, session)
-        with watched(rendered, session):
-            data = document.write_pdf(pdf_variant="pdf/x-4", pdf_identifier=pdf_identifier(rendered))
-        writer = open_for_editing(data)
+        writer = open_for_editing(written_pdf(rendered, session, "pdf/x-4"))
         settings = rendered.config.print
         for page in writer.pages:
             _prepare_page(page, settings)
