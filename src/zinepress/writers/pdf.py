@@ -22,9 +22,9 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 from PIL import Image, UnidentifiedImageError
+import pydyf
 import pypdf
 from pypdf.constants import PageLabelStyle
-from pypdf.generic import RectangleObject
 from weasyprint import CSS, HTML
 from weasyprint.formatting_structure.boxes import ReplacedBox
 
@@ -54,45 +54,35 @@ def digital_pdf(rendered: RenderedBook, session: BuildSession) -> bytes:
     return session.once("pdf-digital", lambda: _digital_pdf(rendered, session))
 
 
-def written_pdf(rendered: RenderedBook, session: BuildSession, variant: str) -> bytes:
-    """The laid-out book written by WeasyPrint as ``variant`` (``pdf/ua-1`` or ``pdf/x-4``), once.
+def written_pdf(rendered: RenderedBook, session: BuildSession, variant: str, finisher=None) -> bytes:
+    """The laid-out book written by WeasyPrint as ``variant`` (``pdf/ua-1`` or ``pdf/x-4``)."""
+    with watched(rendered, session):
+        return layout(rendered, session).write_pdf(pdf_variant=variant, pdf_identifier=pdf_identifier(rendered),
+                                                   finisher=finisher)
 
-    When the digital and the press editions are both wanted, the press variant is written
-    by a forked child process while this process writes the digital one: writing is a
-    third of the build's time, and the two writes of one layout share nothing.
+
+class InBackground:
+    """Bytes computed from the laid-out book by a forked child process, while this one goes on.
+
+    Writing a PDF is a third of a build's time, and the digital and press editions share
+    nothing once the book is laid out: on two or more cores they are written side by side.
     """
-    def write() -> bytes:
-        if variant == "pdf/ua-1" and "print" in session.formats and "pdf/x-4" not in session.cache:
-            session.cache["pdf/x-4"] = BackgroundWrite(layout(rendered, session), "pdf/x-4",
-                                                       pdf_identifier(rendered))
-        with watched(rendered, session):
-            return layout(rendered, session).write_pdf(pdf_variant=variant, pdf_identifier=pdf_identifier(rendered))
 
-    value = session.once(variant, write)
-    if isinstance(value, BackgroundWrite):
-        value = session.cache[variant] = value.result() or write()
-    return value
-
-
-class BackgroundWrite:
-    """A WeasyPrint document written to PDF bytes in a forked child process."""
-
-    def __init__(self, document, variant: str, identifier: bytes):
+    def __init__(self, compute):
         context = multiprocessing.get_context("fork")
         self.receiver, sender = context.Pipe(duplex=False)
-        self.process = context.Process(target=self._write, args=(document, variant, identifier, sender),
-                                       daemon=True)
+        self.process = context.Process(target=self._run, args=(compute, sender), daemon=True)
         self.process.start()
         sender.close()
 
     @staticmethod
-    def _write(document, variant: str, identifier: bytes, sender) -> None:
+    def _run(compute, sender) -> None:
         logging.getLogger("weasyprint").disabled = True  # the parent reports the same messages
-        sender.send_bytes(document.write_pdf(pdf_variant=variant, pdf_identifier=identifier))
+        sender.send_bytes(compute())
         sender.close()
 
     def result(self) -> bytes | None:
-        """The PDF bytes, or None when the child failed (the caller then writes in-process)."""
+        """The bytes, or None when the child failed (the caller then computes them itself, errors and all)."""
         try:
             data = self.receiver.recv_bytes()
         except EOFError:
@@ -103,17 +93,30 @@ class BackgroundWrite:
         return data
 
 
+def computed(session: BuildSession, key: str, compute) -> bytes:
+    """``compute()``'s bytes, once per build: taken from a background child when one was started."""
+    value = session.once(key, compute)
+    if isinstance(value, InBackground):
+        value = session.cache[key] = value.result() or compute()
+    return value
+
+
 def _digital_pdf(rendered: RenderedBook, session: BuildSession) -> bytes:
-    document = layout(rendered, session)
-    data = written_pdf(rendered, session, "pdf/ua-1")
-    writer = open_for_editing(data)
-    for page in writer.pages:
-        trim = RectangleObject(page.trimbox)
-        page.mediabox = trim
-        page.cropbox = trim
-        page.bleedbox = trim
-    set_page_labels(writer, first_body_page(document, rendered))
-    return finish(writer)
+    first_body = first_body_page(layout(rendered, session), rendered)
+    if "print" in session.formats and "print-pdf" not in session.cache:
+        from .press import press_pdf  # the press module builds on this one
+        session.cache["print-pdf"] = InBackground(lambda: press_pdf(rendered, session))
+    return written_pdf(rendered, session, "pdf/ua-1", finisher=lambda document, pdf: _trim_and_label(pdf, first_body))
+
+
+def _trim_and_label(pdf: pydyf.PDF, first_body: int) -> None:
+    """Cut every page of WeasyPrint's PDF back to its trim, and add page labels (roman, then arabic)."""
+    for number in pdf.pages["Kids"][::3]:
+        page = pdf.objects[number]
+        page["MediaBox"] = page["BleedBox"] = page["TrimBox"]
+    ranges = [0, pydyf.Dictionary({"S": "/r"})] if first_body > 0 else []
+    ranges += [first_body, pydyf.Dictionary({"S": "/D"})]
+    pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": pydyf.Array(ranges)})
 
 
 def pdf_identifier(rendered: RenderedBook) -> bytes:

@@ -21,7 +21,7 @@ from pypdf.generic import (ArrayObject, ByteStringObject, DecodedStreamObject, D
 from ..config import PrintSettings
 from ..render import RenderedBook
 from .base import BuildSession, Writer, write_atomically
-from .pdf import finish, first_body_page, layout, open_for_editing, set_page_labels, written_pdf
+from .pdf import computed, finish, first_body_page, layout, open_for_editing, set_page_labels, written_pdf
 
 POINTS_PER_MM = 72 / 25.4
 MARKS_ROOM_MM = 10.0  # the slug around the bleed that holds the marks
@@ -36,15 +36,20 @@ class PressWriter(Writer):
     description = "Press PDF for print shops"
 
     def write(self, rendered: RenderedBook, folder: Path, session: BuildSession) -> Path:
-        document = layout(rendered, session)
-        writer = open_for_editing(written_pdf(rendered, session, "pdf/x-4"))
-        settings = rendered.config.print
-        for page in writer.pages:
-            _prepare_page(page, settings)
-        set_page_labels(writer, first_body_page(document, rendered))
-        _add_output_intent(writer)
-        _stable_document_id(writer, rendered.config.identifier)
-        return write_atomically(folder / self.file_name(rendered), finish(writer))
+        data = computed(session, "print-pdf", lambda: press_pdf(rendered, session))
+        return write_atomically(folder / self.file_name(rendered), data)
+
+
+def press_pdf(rendered: RenderedBook, session: BuildSession) -> bytes:
+    """The bytes of ``S-print.pdf``."""
+    writer = open_for_editing(written_pdf(rendered, session, "pdf/x-4"))
+    settings = rendered.config.print
+    for page in writer.pages:
+        _prepare_page(page, settings)
+    set_page_labels(writer, first_body_page(layout(rendered, session), rendered))
+    _add_output_intent(writer)
+    _stable_document_id(writer, rendered.config.identifier)
+    return finish(writer)
 
 
 def _prepare_page(page: pypdf.PageObject, settings: PrintSettings) -> None:
