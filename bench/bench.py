@@ -177,7 +177,7 @@ def make_project(folder: Path, pages: int) -> Path:
     chapters = max(1, round(pages / 10))
     for number in range(1, chapters + 1):
         text = chapter_text(rng, number, pages * WORDS_PER_PAGE // chapters, images)
-        (manuscript / f"{number:03d}-chapter.md").write_text(text, encoding="utf-8")
+        (manuscript / f"{number:03d}-chapter-{number}.md").write_text(text, encoding="utf-8")
     return folder
 
 

@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cache import BuildCache, recording_reads
 from .config import load_config
 from .errors import Diagnostics, Problem, ProjectError
 from .manuscript import load_manuscript
@@ -32,6 +33,7 @@ class BuildOptions:
     out: Path | None = None
     formats: tuple[str, ...] = ALL_FORMATS
     strict: bool = False
+    cache: bool = True
 
 
 @dataclass(frozen=True)
@@ -54,27 +56,54 @@ def source_date(project: Path, sources: list[Path]) -> dt.datetime:
 
 
 def build(options: BuildOptions) -> BuildResult:
-    """Build the project's outputs."""
+    """Build the project's outputs; a build whose inputs are all unchanged is taken from the cache."""
     unknown = [name for name in options.formats if name not in WRITERS]
     if unknown:
         raise ValueError(f"unknown format {unknown[0]!r}: choose from {', '.join(WRITERS)}")
     project = options.project.resolve()
+    out = (options.out or project / "build").resolve()
+    store = BuildCache(project) if options.cache else None
+    key = _cache_key(store, options.formats, out)
+    entry = store.lookup(key) if store and key else None
+    if entry is not None:
+        _fail_on_warnings(options, entry.warnings)
+        return BuildResult(outputs=store.restore(key, entry, out), warnings=entry.warnings)
+    with recording_reads() as reads:
+        return _build_fresh(options, project, out, store, key, reads)
+
+
+def _cache_key(store: BuildCache | None, formats: tuple[str, ...], out: Path) -> str | None:
+    """The cache key of this build, or None when caching is off or an input cannot be read."""
+    try:
+        return store.key(formats, out) if store else None
+    except OSError:
+        return None
+
+
+def _fail_on_warnings(options: BuildOptions, warnings) -> None:
+    """With ``--strict``, warnings are errors: raise them before anything is written."""
+    if options.strict and warnings:
+        raise ProjectError("", problems=[Problem(p.message, p.path, p.line, "error") for p in warnings])
+
+
+def _build_fresh(options: BuildOptions, project: Path, out: Path, store: BuildCache | None, key: str | None,
+                 reads: set[Path]) -> BuildResult:
+    """Run every stage, then store the outputs in the cache when the inputs did not change meanwhile."""
     config = load_config(project)
-    book = load_manuscript(config)
+    book = load_manuscript(config, store.chapter_html) if store else load_manuscript(config)
     diagnostics = Diagnostics(warnings=list(book.warnings))
     rendered = render(book)
     sources = [config.path, *(chapter.source for chapter in book.chapters),
                *(asset.path for asset in book.assets)]
     session = BuildSession(rendered, source_date(project, sources), diagnostics)
 
-    out = (options.out or project / "build").resolve()
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".zinepress-staging-", dir=out))
     try:
         written = [WRITERS[name]().write(rendered, staging, session) for name in options.formats]
-        if options.strict and diagnostics.warnings:
-            raise ProjectError("", problems=[Problem(p.message, p.path, p.line, "error")
-                                             for p in diagnostics.warnings])
+        if key and _cache_key(store, options.formats, out) == key:
+            store.store(key, written, diagnostics.warnings, reads)
+        _fail_on_warnings(options, diagnostics.warnings)
         outputs = []
         for path in written:
             final = out / path.name

@@ -27,7 +27,8 @@ def cli() -> None:
 @click.option("--format", "formats", type=click.Choice(ALL_FORMATS), multiple=True,
               help="A format to build; repeat for several. Default: all.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def build_command(project: Path, out: Path | None, formats: tuple[str, ...], strict: bool) -> None:
+@click.option("--no-cache", is_flag=True, help="Build everything anew, without PROJECT/.zinepress-cache.")
+def build_command(project: Path, out: Path | None, formats: tuple[str, ...], strict: bool, no_cache: bool) -> None:
     """Build PROJECT (default: the current folder).
 
     \b
@@ -36,7 +37,8 @@ def build_command(project: Path, out: Path | None, formats: tuple[str, ...], str
       zinepress build my-book --format epub --format pdf
       zinepress build my-book --out dist --strict
     """
-    options = BuildOptions(project=project, out=out, formats=formats or ALL_FORMATS, strict=strict)
+    options = BuildOptions(project=project, out=out, formats=formats or ALL_FORMATS, strict=strict,
+                           cache=not no_cache)
     result = build(options)
     for warning in result.warnings:
         click.echo(str(warning), err=True)

@@ -15,6 +15,8 @@ from urllib.request import url2pathname
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from .cache import note_read
+
 MAX_FETCH_BYTES = 64 * 1024 * 1024
 
 
@@ -35,6 +37,7 @@ def confined_path(project: Path, path: Path) -> Path:
         raise RefusedFetch(f"'{path}' is not a regular file")
     if resolved.stat().st_size > MAX_FETCH_BYTES:
         raise RefusedFetch(f"'{path}' is larger than {MAX_FETCH_BYTES // 2**20} MB")
+    note_read(resolved)
     return resolved
 
 

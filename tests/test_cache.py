@@ -1,0 +1,112 @@
+"""The build cache: a rebuild it answers writes the very bytes a build without it writes.
+
+Each test builds a small real project (two chapters, a figure without alt text so that a
+warning is replayed, and a print stylesheet reaching a file outside ``styles/``) and
+compares whole output files byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from conftest import PROJECTS, ROOT, run
+
+PRINT_CSS = """@page { margin: 15mm; @bottom-center { content: counter(page); } }
+body { font-family: serif; font-size: 11pt; }
+.titlepage { background: url(../art/paper.png) no-repeat; }
+"""
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    project = shutil.copytree(PROJECTS / "minimal", tmp_path / "book")
+    (project / "manuscript/images").mkdir()
+    Image.new("RGB", (60, 40), "teal").save(project / "manuscript/images/figure.png")
+    (project / "manuscript/02-more.md").write_text(
+        "---\ntitle: More\n---\n\nA second chapter with a figure.\n\n![](images/figure.png)\n", encoding="utf-8")
+    (project / "styles").mkdir()
+    (project / "styles/print.css").write_text(PRINT_CSS, encoding="utf-8")
+    (project / "art").mkdir()
+    Image.new("RGB", (40, 40), "wheat").save(project / "art/paper.png")
+    return project
+
+
+def outputs(folder) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
+
+
+def build(capsys, project, out, *flags) -> str:
+    code, _, err = run(["build", str(project), "--out", str(out), *flags], capsys)
+    assert code == 0, err
+    return err
+
+
+def test_cached_rebuild_is_byte_identical_and_replays_warnings(project, tmp_path, capsys):
+    first = build(capsys, project, tmp_path / "first")
+    assert "no alt text" in first
+    second = build(capsys, project, tmp_path / "second")
+    build(capsys, project, tmp_path / "plain", "--no-cache")
+    assert second == first
+    assert outputs(tmp_path / "first") == outputs(tmp_path / "second") == outputs(tmp_path / "plain")
+    assert set(outputs(tmp_path / "plain")) == {"a-minimal-book.epub", "a-minimal-book.pdf"}
+    stored = list((project / ".zinepress-cache/builds").glob("*.json"))
+    assert len(stored) == 1
+    assert {name for name, _ in json.loads(stored[0].read_text())["outputs"]} == {"a-minimal-book.epub", "a-minimal-book.pdf"}
+
+
+def test_strict_fails_on_replayed_warnings_without_writing(project, tmp_path, capsys):
+    build(capsys, project, tmp_path / "first")
+    code, _, err = run(["build", str(project), "--out", str(tmp_path / "strict"), "--strict"], capsys)
+    assert code == 1 and "error: image 'images/figure.png' has no alt text" in err
+    assert not (tmp_path / "strict").exists()
+
+
+def test_a_cached_build_does_not_load_weasyprint(project, tmp_path, capsys):
+    build(capsys, project, project / "build")
+    (project / "build/a-minimal-book.pdf").unlink()
+    program = ("import sys, zinepress; zinepress.build(sys.argv[1]); "
+               "print('weasyprint' in sys.modules)")
+    loaded = subprocess.run([sys.executable, "-c", program, str(project)], check=True, capture_output=True,
+                            text=True, env={"PYTHONPATH": str(ROOT / "src"), "SOURCE_DATE_EPOCH": "1700000000"})
+    assert loaded.stdout.strip() == "False"
+    build(capsys, project, tmp_path / "plain", "--no-cache")
+    assert outputs(project / "build") == outputs(tmp_path / "plain")
+
+
+@pytest.mark.parametrize("change", ["chapter", "image", "outside styles", "layout", "date"])
+def test_every_input_is_part_of_the_key(project, tmp_path, capsys, monkeypatch, change):
+    build(capsys, project, tmp_path / "before")
+    if change == "chapter":
+        (project / "manuscript/01-start.md").write_text("---\ntitle: Start\n---\n\nA changed paragraph.\n")
+    elif change == "image":
+        Image.new("RGB", (60, 40), "crimson").save(project / "manuscript/images/figure.png")
+    elif change == "outside styles":
+        Image.new("RGB", (40, 40), "navy").save(project / "art/paper.png")
+    elif change == "layout":
+        (project / "layouts").mkdir()
+        (project / "layouts/colophon.html").write_text('<section class="colophon" id="colophon">'
+                                                        "<p>Made by hand.</p></section>\n")
+    else:
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")
+    build(capsys, project, tmp_path / "after")
+    build(capsys, project, tmp_path / "plain", "--no-cache")
+    assert outputs(tmp_path / "after") == outputs(tmp_path / "plain")
+    assert outputs(tmp_path / "after") != outputs(tmp_path / "before")
+
+
+def test_chapter_markdown_is_reused_and_pruned(project, tmp_path, capsys):
+    build(capsys, project, tmp_path / "one")
+    markdown = project / ".zinepress-cache/markdown"
+    before = {path.name for path in markdown.glob("*/*.html")}
+    assert len(before) == 2
+    (project / "manuscript/01-start.md").write_text("---\ntitle: Start\n---\n\nA changed paragraph.\n")
+    build(capsys, project, tmp_path / "two")
+    after = {path.name for path in markdown.glob("*/*.html")}
+    assert len(after) == 2 and len(after & before) == 1, "the unchanged chapter keeps its cached HTML"
