@@ -7,13 +7,8 @@ refusal so that the build can report it as an error instead of dropping it silen
 
 from __future__ import annotations
 
-import mimetypes
 import stat
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
-
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .cache import note_read
 
@@ -46,26 +41,9 @@ def read_confined(project: Path, path: Path) -> bytes:
     return confined_path(project, path).read_bytes()
 
 
-class ConfinedFetcher(URLFetcher):
-    """A WeasyPrint URL fetcher that only reads files of the project (and ``data:`` URLs)."""
-
-    def __init__(self, project: Path):
-        super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False)
-        self.project = project.resolve()
-        self.refused: list[tuple[str, str]] = []
-
-    def fetch(self, url: str, headers=None):
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        if scheme == "data":
-            return super().fetch(url, headers)
-        try:
-            if scheme != "file" or parts.netloc not in ("", "localhost"):
-                raise RefusedFetch("network access is not allowed: only files of the project are read")
-            path = Path(url2pathname(unquote(parts.path)))
-            resolved = confined_path(self.project, path)
-        except RefusedFetch as refusal:
-            self.refused.append((url, str(refusal)))
-            raise
-        media_type = mimetypes.guess_type(resolved.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(resolved.as_uri(), resolved.read_bytes(), {"Content-Type": media_type})
+def __getattr__(name: str):
+    """``ConfinedFetcher`` is loaded on first use from :mod:`.urlfetcher`: reading a file never imports WeasyPrint."""
+    if name == "ConfinedFetcher":
+        from .urlfetcher import ConfinedFetcher
+        return ConfinedFetcher
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
