@@ -110,3 +110,10 @@ def test_chapter_markdown_is_reused_and_pruned(project, tmp_path, capsys):
     build(capsys, project, tmp_path / "two")
     after = {path.name for path in markdown.glob("*/*.html")}
     assert len(after) == 2 and len(after & before) == 1, "the unchanged chapter keeps its cached HTML"
+
+
+def test_a_cache_that_cannot_be_written_does_not_fail_the_build(project, tmp_path, capsys):
+    (project / ".zinepress-cache").write_text("not a folder")
+    build(capsys, project, tmp_path / "first")
+    build(capsys, project, tmp_path / "plain", "--no-cache")
+    assert outputs(tmp_path / "first") == outputs(tmp_path / "plain")

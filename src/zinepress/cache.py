@@ -170,7 +170,13 @@ class BuildCache:
         return tuple(restored)
 
     def store(self, key: str, outputs: list[Path], warnings: list[Problem], reads: set[Path]) -> None:
-        """Keep a finished build's outputs (by content) and warnings under ``key``."""
+        """Keep a finished build's outputs (by content) and warnings under ``key``, if the project is writable."""
+        try:
+            self._store(key, outputs, warnings, reads)
+        except OSError:
+            return  # a read-only project, a full disk: the build stands, only its reuse is lost
+
+    def _store(self, key: str, outputs: list[Path], warnings: list[Problem], reads: set[Path]) -> None:
         entries = []
         for path in outputs:
             sha = file_digest(path)
@@ -236,8 +242,11 @@ class BuildCache:
         except OSError:
             pass
         html = chapter_html(text)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(path, html.encode("utf-8"))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomically(path, html.encode("utf-8"))
+        except OSError:
+            pass  # not kept (a read-only project): rendered again next time
         return html
 
 
