@@ -92,9 +92,6 @@ def _fail_on_warnings(options: BuildOptions, warnings) -> None:
 def _build_fresh(options: BuildOptions, project: Path, out: Path, store: BuildCache | None, key: str | None,
                  reads: set[Path]) -> BuildResult:
     """Run every stage, then store the outputs in the cache when the inputs did not change meanwhile."""
-    if os.environ.get("ZP_EXP") == "import":
-        import threading, importlib
-        threading.Thread(target=importlib.import_module, args=("weasyprint",), daemon=True).start()
     config = load_config(project)
     book = load_manuscript(config, store.chapter_html) if store else load_manuscript(config)
     diagnostics = Diagnostics(warnings=list(book.warnings))
@@ -106,14 +103,7 @@ def _build_fresh(options: BuildOptions, project: Path, out: Path, store: BuildCa
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".zinepress-staging-", dir=out))
     try:
-        if os.environ.get("ZP_EXP") == "epubthread":
-            from concurrent.futures import ThreadPoolExecutor
-            with ThreadPoolExecutor(1) as pool:
-                later = pool.submit(WRITERS["epub"]().write, rendered, staging, session)
-                written = [WRITERS[n]().write(rendered, staging, session) for n in options.formats if n != "epub"]
-                written.insert(0, later.result())
-        else:
-            written = [WRITERS[name]().write(rendered, staging, session) for name in options.formats]
+        written = [WRITERS[name]().write(rendered, staging, session) for name in options.formats]
         if key and _cache_key(store, options.formats, out) == key:
             store.store(key, written, diagnostics.warnings, reads)
         _fail_on_warnings(options, diagnostics.warnings)
