@@ -59,13 +59,14 @@ LANGUAGES = ["python", "toml", "sh"]
 
 @dataclass
 class Figure:
-    """One measured command: wall seconds and peak resident memory in MiB."""
+    """One measured command: wall seconds, CPU seconds (user + system) and peak resident memory in MiB."""
 
     seconds: float
+    cpu: float
     peak_mib: float
 
     def __add__(self, other: "Figure") -> "Figure":
-        return Figure(self.seconds + other.seconds, max(self.peak_mib, other.peak_mib))
+        return Figure(self.seconds + other.seconds, self.cpu + other.cpu, max(self.peak_mib, other.peak_mib))
 
 
 def measure(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> Figure:
@@ -80,7 +81,7 @@ def measure(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> Fi
             errors.seek(0)
             raise SystemExit(f"{' '.join(argv)} failed ({process.returncode}):\n"
                              + errors.read().decode("utf-8", "replace"))
-    return Figure(seconds, usage.ru_maxrss / 1024)
+    return Figure(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
 # ---------------------------------------------------------------- the manuscript
@@ -226,7 +227,7 @@ def best(argv: list[str], cwd: Path, env: dict[str, str], repeat: int, before=No
         if before:
             before(index)
         figures.append(measure(argv, cwd, env))
-    return Figure(min(f.seconds for f in figures), max(f.peak_mib for f in figures))
+    return Figure(min(f.seconds for f in figures), min(f.cpu for f in figures), max(f.peak_mib for f in figures))
 
 
 def run_size(pages: int, workdir: Path, repeat: int) -> dict[str, Figure | int]:
@@ -278,19 +279,22 @@ def report(pages: int, results: dict[str, Figure | int]) -> None:
     reference = results["pandoc html + weasyprint"]
     print(f"\n== about {pages} pages: zinepress PDF {results['pages']} pages, "
           f"pandoc+weasyprint PDF {results['pandoc pages']} pages")
-    print(f"{'run':28} {'seconds':>8} {'peak MiB':>9}")
+    print(f"{'run':28} {'seconds':>8} {'CPU s':>8} {'peak MiB':>9}")
     for name, figure in results.items():
         if isinstance(figure, Figure):
-            print(f"{name:28} {figure.seconds:8.2f} {figure.peak_mib:9.0f}")
+            print(f"{name:28} {figure.seconds:8.2f} {figure.cpu:8.2f} {figure.peak_mib:9.0f}")
     full, epub = results["all formats"], results["epub alone"]
-    print("ratios:")
-    print(f"  all formats / (pandoc html + weasyprint), time    {full.seconds / reference.seconds:5.2f}  (goal <= 1.0)")
+    print("ratios (wall time; CPU time in brackets):")
+    print(f"  all formats / (pandoc html + weasyprint), time    {full.seconds / reference.seconds:5.2f}"
+          f"  [{full.cpu / reference.cpu:4.2f}]  (goal <= 1.0)")
     print(f"  all formats / weasyprint alone, peak memory       "
           f"{full.peak_mib / results['weasyprint alone'].peak_mib:5.2f}  (goal <= 1.2)")
     print(f"  epub alone / pandoc epub, time                    "
-          f"{epub.seconds / results['pandoc epub'].seconds:5.2f}  (goal <= 2.0)")
+          f"{epub.seconds / results['pandoc epub'].seconds:5.2f}  [{epub.cpu / results['pandoc epub'].cpu:4.2f}]"
+          "  (goal <= 2.0)")
+    chapter = results["one-chapter rebuild"]
     print(f"  one-chapter rebuild / all formats, time           "
-          f"{results['one-chapter rebuild'].seconds / full.seconds:5.2f}  (goal < 0.5)")
+          f"{chapter.seconds / full.seconds:5.2f}  [{chapter.cpu / full.cpu:4.2f}]  (goal < 0.5)")
     print(f"  no-change rebuild, seconds                        "
           f"{results['no-change rebuild'].seconds:5.2f}  (goal < 0.5)")
     print(f"  all formats, seconds per PDF page                 {full.seconds / results['pages']:5.3f}")
@@ -305,7 +309,7 @@ def main() -> None:
     if shutil.which("pandoc") is None:
         raise SystemExit("pandoc is not installed (Debian: apt-get install pandoc)")
     sizes = arguments.pages or [10, 50, 200]
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, pandoc "
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}, pandoc "
           f"{subprocess.run(['pandoc', '--version'], capture_output=True, text=True).stdout.split()[1]}")
     if arguments.keep:
         arguments.keep.mkdir(parents=True, exist_ok=True)
@@ -315,6 +319,7 @@ def main() -> None:
     try:
         for pages in sizes:
             report(pages, run_size(pages, workdir, arguments.repeat))
+        print(f"\nload average at the end: {os.getloadavg()[0]:.1f} (above the CPU count, wall times are inflated)")
     finally:
         if not arguments.keep:
             shutil.rmtree(workdir, ignore_errors=True)
