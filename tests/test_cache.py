@@ -117,3 +117,13 @@ def test_a_cache_that_cannot_be_written_does_not_fail_the_build(project, tmp_pat
     build(capsys, project, tmp_path / "first")
     build(capsys, project, tmp_path / "plain", "--no-cache")
     assert outputs(tmp_path / "first") == outputs(tmp_path / "plain")
+
+
+@pytest.mark.parametrize("damage", ["entry", "outputs"])
+def test_a_damaged_cache_means_a_full_build(project, tmp_path, capsys, damage):
+    build(capsys, project, tmp_path / "first")
+    cache = project / ".zinepress-cache"
+    for stored in (cache / "builds").glob("*.json") if damage == "entry" else (cache / "objects").glob("*/*"):
+        stored.write_bytes(b'{"outputs": 3}')
+    build(capsys, project, tmp_path / "second")
+    assert outputs(tmp_path / "second") == outputs(tmp_path / "first")

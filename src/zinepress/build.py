@@ -67,10 +67,9 @@ def build(options: BuildOptions) -> BuildResult:
     entry = store.lookup(key) if store and key else None
     if entry is not None:
         _fail_on_warnings(options, entry.warnings)
-        try:
-            return BuildResult(outputs=store.restore(key, entry, out), warnings=entry.warnings)
-        except OSError:
-            pass  # the stored build vanished meanwhile (another build pruned it): build afresh
+        restored = store.restore(key, entry, out)
+        if restored is not None:
+            return BuildResult(outputs=restored, warnings=entry.warnings)
     with recording_reads() as reads:
         return _build_fresh(options, project, out, store, key, reads)
 

@@ -144,11 +144,11 @@ class BuildCache:
         """The stored build for ``key``, if every file it needs is still there and unchanged."""
         try:
             data = json.loads(self._entry_path(key).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        entry = Entry(outputs=tuple((name, sha) for name, sha in data["outputs"]),
-                      warnings=tuple(self._problem(item) for item in data["warnings"]),
-                      extras=tuple((name, sha) for name, sha in data["extras"]))
+            entry = Entry(outputs=tuple((name, sha) for name, sha in data["outputs"]),
+                          warnings=tuple(self._problem(item) for item in data["warnings"]),
+                          extras=tuple((name, sha) for name, sha in data["extras"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # not stored, or damaged: build afresh
         for name, sha in entry.extras:
             path = self.project / name
             if not path.is_file() or file_digest(path) != sha:
@@ -157,17 +157,28 @@ class BuildCache:
             return None
         return entry
 
-    def restore(self, key: str, entry: Entry, out: Path) -> tuple[Path, ...]:
-        """Put a stored build's outputs into ``out``: files already right are left alone."""
-        out.mkdir(parents=True, exist_ok=True)
-        restored = []
+    def restore(self, key: str, entry: Entry, out: Path) -> tuple[Path, ...] | None:
+        """Put a stored build's outputs into ``out``, leaving alone the files already right.
+
+        None, with nothing written, when a stored file has gone or does not match its hash.
+        """
+        missing: dict[Path, bytes] = {}
         for name, sha in entry.outputs:
             target = out / name
-            if not (target.is_file() and file_digest(target) == sha):
-                _copy_atomically(self._object(sha), target)
-            restored.append(target)
+            if target.is_file() and file_digest(target) == sha:
+                continue
+            try:
+                data = self._object(sha).read_bytes()
+            except OSError:
+                return None
+            if hashlib.sha256(data).hexdigest() != sha:
+                return None
+            missing[target] = data
+        out.mkdir(parents=True, exist_ok=True)
+        for target, data in missing.items():
+            _write_atomically(target, data)
         os.utime(self._entry_path(key))
-        return tuple(restored)
+        return tuple(out / name for name, _ in entry.outputs)
 
     def store(self, key: str, outputs: list[Path], warnings: list[Problem], reads: set[Path]) -> None:
         """Keep a finished build's outputs (by content) and warnings under ``key``, if the project is writable."""
@@ -182,7 +193,7 @@ class BuildCache:
             sha = file_digest(path)
             if not self._object(sha).is_file():
                 self._object(sha).parent.mkdir(parents=True, exist_ok=True)
-                _copy_atomically(path, self._object(sha))
+                _write_atomically(self._object(sha), path.read_bytes())
             entries.append((path.name, sha))
         extras = sorted((path.relative_to(self.project).as_posix(), file_digest(path)) for path in reads
                         if path.is_relative_to(self.project) and path.is_file()
@@ -262,5 +273,3 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def _copy_atomically(source: Path, target: Path) -> None:
-    _write_atomically(target, source.read_bytes())
