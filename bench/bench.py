@@ -1,8 +1,10 @@
 """Benchmark: generated manuscripts of 10, 50 and 200 pages → wall time and peak memory.
 
 For each size it times, with the zinepress of this checkout:
-  * ``zinepress build`` of every format, from a cold cache;
-  * ``zinepress build --format epub`` alone, from a cold cache;
+  * ``zinepress build`` of every format (EPUB, PDF, press PDF, zine and downloads page:
+    ``epub``, ``pdf``, ``print``, ``zine``, ``site``), from a cold cache;
+  * ``zinepress build --format epub`` alone, from a cold cache (it lays out the print
+    edition too, for the EPUB's page list);
   * a rebuild with nothing changed (the cache answers);
   * a rebuild after editing one chapter;
 and, in the same run, the same content through ``pandoc`` to EPUB, and ``pandoc`` to

@@ -49,17 +49,41 @@ def build(capsys, project, out, *flags) -> str:
     return err
 
 
+BOOKS = ["a-minimal-book.epub", "a-minimal-book.pdf", "a-minimal-book-print.pdf", "a-minimal-book-zine.pdf"]
+SITE = {"cover.png", "cover-thumbnail.png", "SHA256SUMS", "opds.xml", "index.html"}
+
+
+def written(stdout: str) -> list[str]:
+    """The names of the files a build says it wrote, in the order it wrote them."""
+    return [line.rsplit("/", 1)[-1] for line in stdout.splitlines() if line.startswith("wrote ")]
+
+
 def test_cached_rebuild_is_byte_identical_and_replays_warnings(project, tmp_path, capsys):
-    first = build(capsys, project, tmp_path / "first")
-    assert "no alt text" in first
-    second = build(capsys, project, tmp_path / "second")
+    code, fresh, first = run(["build", str(project), "--out", str(tmp_path / "first")], capsys)
+    assert code == 0 and "no alt text" in first
+    code, cached, second = run(["build", str(project), "--out", str(tmp_path / "second")], capsys)
+    assert code == 0
     build(capsys, project, tmp_path / "plain", "--no-cache")
     assert second == first
+    assert written(cached) == written(fresh)
     assert outputs(tmp_path / "first") == outputs(tmp_path / "second") == outputs(tmp_path / "plain")
-    assert set(outputs(tmp_path / "plain")) == {"a-minimal-book.epub", "a-minimal-book.pdf"}
+    assert set(outputs(tmp_path / "plain")) == set(BOOKS) | SITE
     stored = list((project / ".zinepress-cache/builds").glob("*.json"))
     assert len(stored) == 1
-    assert {name for name, _ in json.loads(stored[0].read_text())["outputs"]} == {"a-minimal-book.epub", "a-minimal-book.pdf"}
+    names = [name for name, _ in json.loads(stored[0].read_text())["outputs"]]
+    assert names[:4] == BOOKS and set(names[4:]) == SITE and names[-1] == "index.html", \
+        "stored in publishing order: the books first, the page that lists them last"
+
+
+def test_the_registry_names_every_writer_and_loads_it_on_demand():
+    program = ("import sys\nfrom zinepress.build import ALL_FORMATS\nfrom zinepress.writers import WRITERS\n"
+               "before = 'weasyprint' in sys.modules\n"
+               "print(before, [(n, WRITERS[n].name, WRITERS[n].needs_outputs, bool(WRITERS[n].description))"
+               " for n in ALL_FORMATS])")
+    shown = subprocess.run([sys.executable, "-c", program], check=True, capture_output=True, text=True,
+                           env={**os.environ, "PYTHONPATH": str(ROOT / "src")}).stdout.strip()
+    assert shown == ("False [('epub', 'epub', False, True), ('pdf', 'pdf', False, True), "
+                     "('print', 'print', False, True), ('zine', 'zine', False, True), ('site', 'site', True, True)]")
 
 
 def test_strict_fails_on_replayed_warnings_without_writing(project, tmp_path, capsys):
@@ -128,3 +152,13 @@ def test_a_damaged_cache_means_a_full_build(project, tmp_path, capsys, damage):
         stored.write_bytes(b'{"outputs": 3}')
     build(capsys, project, tmp_path / "second")
     assert outputs(tmp_path / "second") == outputs(tmp_path / "first")
+
+
+def test_verbose_shows_a_cached_build_as_read_then_restore(project, tmp_path, capsys):
+    build(capsys, project, tmp_path / "first", "--format", "epub")
+    err = build(capsys, project, tmp_path / "second", "--format", "epub", "--verbose")
+    stages = [line.split(":")[0] for line in err.splitlines() if not line.startswith(str(project))]
+    assert stages == ["read", "restore"], err
+    err = build(capsys, project, tmp_path / "third", "--format", "epub", "--verbose", "--no-cache")
+    stages = [line.split(":")[0] for line in err.splitlines() if not line.startswith(str(project))]
+    assert stages == ["read", "render", "epub"], err

@@ -96,20 +96,33 @@ def test_pdf_is_a5_with_embedded_fonts_and_bookmarks(built):
 
 
 def test_printed_toc_shows_real_page_numbers(built):
+    """The TOC's numbers are the folios of the chapter openings, i.e. their PDF page labels."""
     path = built / "love-wins-all.pdf"
     reader = PdfReader(path)
     toc_page = next(i for i, page in enumerate(reader.pages) if "Contents" in page.extract_text())
     toc_text = pdf_text(path, "-layout", "-f", str(toc_page + 1), "-l", str(toc_page + 1))
     for item in reader.outline:
-        page_index = reader.get_destination_page_number(item)
-        folio = pdf_text(path, "-f", str(page_index + 1), "-l", str(page_index + 1)).split()[-1]
+        folio = reader.page_labels[reader.get_destination_page_number(item)]
+        assert folio.isdigit()
         assert re.search(rf"{re.escape(item.title)}[ .]+{folio}\b", toc_text), (item.title, folio)
 
 
-def test_folios_on_body_pages_and_none_on_title_page(built):
+def test_cover_first_then_title_page_without_folio(built):
     path = built / "love-wins-all.pdf"
-    first = pdf_text(path, "-f", "1", "-l", "1").split()
-    assert first[-1] != "1" and "Love" in first
     reader = PdfReader(path)
-    opening = reader.get_destination_page_number(reader.outline[0])
-    assert pdf_text(path, "-f", str(opening + 1), "-l", str(opening + 1)).split()[-1].isdigit()
+    cover = reader.pages[0]
+    assert pdf_text(path, "-f", "1", "-l", "1").split() == [], "the cover page is the cover image alone"
+    images = list(cover.images)
+    assert len(images) == 1 and images[0].image.size == (1600, 2560)
+    assert pdf_text(path, "-f", "2", "-l", "2").split() == [], "the cover's verso is blank"
+    title = pdf_text(path, "-f", "3", "-l", "3").split()
+    assert "Love" in title and not title[-1].isdigit(), "the title page is a right-hand page, without folio"
+
+
+def test_no_folio_on_chapter_openings(built):
+    path = built / "love-wins-all.pdf"
+    reader = PdfReader(path)
+    for item in reader.outline:
+        opening = reader.get_destination_page_number(item)
+        words = pdf_text(path, "-f", str(opening + 1), "-l", str(opening + 1)).split()
+        assert words[0] == item.title.split()[0] and words[-1] != reader.page_labels[opening]

@@ -3,24 +3,28 @@
 Everything is read, validated and rendered before any writer runs. Writers write
 into a staging folder inside the output folder; only when all of them succeed are the
 finished files moved into place, so a failed or interrupted build leaves the previous
-outputs as they were.
+outputs as they were. A build whose inputs are all unchanged is answered by the build
+cache (:mod:`.cache`), which puts back the very bytes a full build writes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import markdown
 from .cache import BuildCache, recording_reads
-from .config import load_config
+from .config import Config, load_config
 from .errors import Diagnostics, Problem, ProjectError
-from .manuscript import load_manuscript
+from .manuscript import Book, load_manuscript
+from .progress import Progress
 from .render import render
-from .writers import WRITERS, BuildSession
+from .writers import WRITERS, BuildSession, Written
 
 ALL_FORMATS = tuple(WRITERS)
 
@@ -33,7 +37,8 @@ class BuildOptions:
     out: Path | None = None
     formats: tuple[str, ...] = ALL_FORMATS
     strict: bool = False
-    cache: bool = True
+    cache: bool = True  # reuse and keep builds in PROJECT/.zinepress-cache
+    progress: Progress | None = field(default=None, compare=False)  # where each stage is reported
 
 
 @dataclass(frozen=True)
@@ -44,34 +49,62 @@ class BuildResult:
     warnings: tuple[Problem, ...] = field(default=())
 
 
-def source_date(project: Path, sources: list[Path]) -> dt.datetime:
-    """The build's date: ``SOURCE_DATE_EPOCH`` when set, else the newest source file's time."""
+def source_date(sources: list[Path], metadata_date: str | None = None) -> dt.datetime:
+    """The build's date: ``SOURCE_DATE_EPOCH`` when set, else book.toml's ``date``, else the newest source file."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch is not None:
-        if not epoch.strip().isdigit():
-            raise ProjectError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {epoch!r}")
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc)
+        try:
+            if not re.fullmatch(r"[0-9]+", epoch.strip()):
+                raise ValueError(epoch)
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            raise ProjectError(f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not {epoch!r}") \
+                from None
+    if metadata_date and (stamp := metadata_datetime(metadata_date)):
+        return stamp
     newest = max((path.stat().st_mtime for path in sources if path.exists()), default=0)
     return dt.datetime.fromtimestamp(int(newest), tz=dt.timezone.utc)
 
 
+def metadata_datetime(value: str) -> dt.datetime | None:
+    """book.toml's ``date`` (``2024``, ``2024-03``, ``2024-03-01`` or an ISO date-time) in UTC, else None."""
+    padded = {4: "-01-01", 7: "-01"}.get(len(value), "") if re.fullmatch(r"\d{4}(-\d\d)?", value) else ""
+    try:
+        stamp = dt.datetime.fromisoformat(value + padded)
+    except ValueError:
+        return None
+    return stamp.replace(tzinfo=stamp.tzinfo or dt.timezone.utc).astimezone(dt.timezone.utc)
+
+
 def build(options: BuildOptions) -> BuildResult:
-    """Build the project's outputs; a build whose inputs are all unchanged is taken from the cache."""
+    """Build the project's outputs, reporting each stage to ``options.progress``.
+
+    A build whose inputs are all unchanged is taken from the cache: its "read" stage only
+    hashes the inputs, and a "restore" stage puts back the stored outputs.
+    """
     unknown = [name for name in options.formats if name not in WRITERS]
     if unknown:
         raise ValueError(f"unknown format {unknown[0]!r}: choose from {', '.join(WRITERS)}")
+    stages = options.progress or Progress()
+    stages.begin(1)
     project = options.project.resolve()
     out = (options.out or project / "build").resolve()
     store = BuildCache(project) if options.cache else None
-    key = _cache_key(store, options.formats, out)
-    entry = store.lookup(key) if store and key else None
-    if entry is not None:
-        _fail_on_warnings(options, entry.warnings)
-        restored = store.restore(key, entry, out)
-        if restored is not None:
-            return BuildResult(outputs=restored, warnings=entry.warnings)
     with recording_reads() as reads:
-        return _build_fresh(options, project, out, store, key, reads)
+        with stages.stage("read"):
+            key = _cache_key(store, options.formats, out)
+            entry = store.lookup(key) if store and key else None
+            read = None if entry else _read(project, store)
+        if entry is not None:
+            stages.begin(1)
+            with stages.stage("restore"):
+                _fail_on_warnings(options, entry.warnings)
+                restored = store.restore(key, entry, out)
+            if restored is not None:
+                return BuildResult(outputs=restored, warnings=entry.warnings)
+            with stages.stage("read"):
+                read = _read(project, store)
+        return _build_fresh(options, read, out, store, key, reads, stages)
 
 
 def _cache_key(store: BuildCache | None, formats: tuple[str, ...], out: Path) -> str | None:
@@ -82,35 +115,69 @@ def _cache_key(store: BuildCache | None, formats: tuple[str, ...], out: Path) ->
         return None
 
 
+def _read(project: Path, store: BuildCache | None) -> tuple[Config, Book]:
+    """The project's settings and manuscript, read and checked (chapter Markdown from the cache if on)."""
+    config = load_config(project)
+    return config, load_manuscript(config, store.chapter_html if store else markdown.chapter_html)
+
+
 def _fail_on_warnings(options: BuildOptions, warnings) -> None:
     """With ``--strict``, warnings are errors: raise them before anything is written."""
     if options.strict and warnings:
         raise ProjectError("", problems=[Problem(p.message, p.path, p.line, "error") for p in warnings])
 
 
-def _build_fresh(options: BuildOptions, project: Path, out: Path, store: BuildCache | None, key: str | None,
-                 reads: set[Path]) -> BuildResult:
-    """Run every stage, then store the outputs in the cache when the inputs did not change meanwhile."""
-    config = load_config(project)
-    book = load_manuscript(config, store.chapter_html) if store else load_manuscript(config)
+def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, store: BuildCache | None,
+                 key: str | None, reads: set[Path], stages: Progress) -> BuildResult:
+    """Render, write and publish; store the outputs in the cache when the inputs did not change meanwhile."""
+    config, book = read
+    stages.begin(1 + len(options.formats))
     diagnostics = Diagnostics(warnings=list(book.warnings))
-    rendered = render(book)
+    with stages.stage("render"):
+        rendered = render(book)
     sources = [config.path, *(chapter.source for chapter in book.chapters),
                *(asset.path for asset in book.assets)]
-    session = BuildSession(rendered, source_date(project, sources), diagnostics)
+    session = BuildSession(rendered, source_date(sources, config.date), diagnostics)
 
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".zinepress-staging-", dir=out))
     try:
-        written = [WRITERS[name]().write(rendered, staging, session) for name in options.formats]
+        written = _write_all(options.formats, rendered, staging, session, stages)
         if key and _cache_key(store, options.formats, out) == key:
             store.store(key, written, diagnostics.warnings, reads)
         _fail_on_warnings(options, diagnostics.warnings)
-        outputs = []
-        for path in written:
-            final = out / path.name
-            os.replace(path, final)
-            outputs.append(final)
+        outputs = [_publish(path, out) for path in written]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if created and not any(out.iterdir()):
+            out.rmdir()
     return BuildResult(outputs=tuple(outputs), warnings=tuple(diagnostics.warnings))
+
+
+def _write_all(formats: tuple[str, ...], rendered, staging: Path, session: BuildSession,
+               stages: Progress) -> list[Path]:
+    """Run the writers into ``staging``: the books first, then those that list the books (the site).
+
+    Returns the written files in the order they should be published: the books first, the
+    pages that link to them last.
+    """
+    writers = [WRITERS[name]() for name in formats]
+    books = [writer for writer in writers if not writer.needs_outputs]
+    written: list[Written] = []
+    for writer in books:
+        with stages.stage(writer.name):
+            written.append(Written(writer.write(rendered, staging, session), writer))
+    paths = [output.path for output in written]
+    for writer in writers:
+        if writer.needs_outputs:
+            with stages.stage(writer.name):
+                paths += writer.write(rendered, staging, session, outputs=tuple(written))
+    return paths
+
+
+def _publish(path: Path, out: Path) -> Path:
+    """Move a finished file from the staging folder into the output folder, replacing the old one."""
+    final = out / path.name
+    os.replace(path, final)
+    return final

@@ -23,6 +23,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import stat
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -130,9 +131,20 @@ class BuildCache:
         skip = (out.resolve(), self.folder)
         for name in INPUT_FOLDERS:
             for path in _walk(self.project / name, skip):
-                stamp = int(path.stat().st_mtime) if epoch is None and name == "manuscript" else ""
-                digest.update(f"\n{path.relative_to(self.project).as_posix()}\0{file_digest(path)}\0{stamp}".encode())
+                content = self._content(path)
+                stamp = int(path.stat().st_mtime) if epoch is None and name == "manuscript" and content else ""
+                digest.update(f"\n{path.relative_to(self.project).as_posix()}\0{content}\0{stamp}".encode())
         return digest.hexdigest()
+
+    def _content(self, path: Path) -> str:
+        """The SHA-256 of an input file, or "" for one the build will not read (a FIFO, a device,
+        a dangling link, a link out of the project): the key never opens those."""
+        resolved = path.resolve()
+        try:
+            regular = stat.S_ISREG(resolved.stat().st_mode)
+        except OSError:
+            return ""
+        return file_digest(resolved) if regular and resolved.is_relative_to(self.project) else ""
 
     def _object(self, sha: str) -> Path:
         return self.folder / "objects" / sha[:2] / sha
@@ -150,8 +162,7 @@ class BuildCache:
         except (OSError, ValueError, KeyError, TypeError):
             return None  # not stored, or damaged: build afresh
         for name, sha in entry.extras:
-            path = self.project / name
-            if not path.is_file() or file_digest(path) != sha:
+            if self._content(self.project / name) != sha:
                 return None
         if not all(self._object(sha).is_file() for _, sha in entry.outputs):
             return None

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import Diagnostics, ProjectError
+from .fetch import RefusedFetch, read_confined
 
 MM_PER_UNIT = {"mm": 1.0, "cm": 10.0, "in": 25.4, "pt": 25.4 / 72, "px": 25.4 / 96}
 
@@ -69,6 +70,7 @@ class SiteSettings:
     """Options of the downloads page."""
 
     bundle: bool = False
+    url: str | None = None  # where the page will be published, ending in "/": makes link previews absolute
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ TABLES = {
     "print": ("trim", "bleed", "marks"),
     "zine": ("sheet",),
     "fonts": ("body", "headings", "code"),
-    "site": ("bundle",),
+    "site": ("bundle", "url"),
 }
 
 
@@ -147,7 +149,10 @@ def load_config(project: Path) -> Config:
     path = project / "manuscript" / "book.toml"
     if not path.is_file():
         raise ProjectError("no book.toml: a project needs manuscript/book.toml", path)
-    raw = path.read_bytes()
+    try:
+        raw = read_confined(project, path)
+    except RefusedFetch as refusal:
+        raise ProjectError(f"book.toml is not read: {refusal}", path) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -220,6 +225,10 @@ def load_config(project: Path) -> Config:
     site = tables["site"] if isinstance(tables["site"], dict) else {}
     if not isinstance(site.get("bundle", False), bool):
         report("'bundle' in [site] must be true or false", "site", "bundle")
+    site_url = site.get("url")
+    if site_url is not None and not (isinstance(site_url, str) and re.fullmatch(r"https?://[^\s\"'<>]+", site_url)):
+        report("'url' in [site] must be an http:// or https:// address", "site", "url")
+        site_url = None
 
     problems.raise_errors()
     title = str(values["title"])
@@ -240,7 +249,8 @@ def load_config(project: Path) -> Config:
         print=print_settings,
         zine=ZineSettings(sheet=sheet),
         fonts=FontSettings(**{k: v for k, v in fonts.items() if isinstance(v, str)}),
-        site=SiteSettings(bundle=bool(site.get("bundle", False))),
+        site=SiteSettings(bundle=bool(site.get("bundle", False)),
+                          url=site_url.rstrip("/") + "/" if site_url else None),
     )
 
 

@@ -8,7 +8,6 @@ images, links between chapters and their anchors. Problems are collected with th
 from __future__ import annotations
 
 import datetime as dt
-import mimetypes
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +18,14 @@ import yaml
 from . import markdown
 from .config import LANGUAGE_TAG, SLUG, Config
 from .errors import Diagnostics, ProjectError, line_of
+from .fetch import RefusedFetch, confined_path
+from .markup import Asset, check_markup, check_nesting
 from .xhtml import parse_fragment, serialize_children
 
 CHAPTER_KEYS = {"title", "slug", "layout", "lang"}
 COMMENT_KEYS = {"author", "date"}
-IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-               ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
 MAX_SOURCE_BYTES = 20 * 1024 * 1024
+RESERVED_SLUGS = {"titlepage", "toc", "nav", "colophon", "reader-comments"}
 
 
 @dataclass(frozen=True)
@@ -66,15 +66,6 @@ class Comment:
 
 
 @dataclass(frozen=True)
-class Asset:
-    """A file the chapters reference, by its path relative to ``manuscript/``."""
-
-    href: str
-    path: Path
-    media_type: str
-
-
-@dataclass(frozen=True)
 class Book:
     """Everything the renderers need, read and checked."""
 
@@ -106,11 +97,20 @@ def _mapping_without_duplicates(loader: UniqueKeyLoader, node: yaml.MappingNode,
 UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
 
 
-def read_text(path: Path) -> str:
-    """A source file as text: UTF-8 (a BOM is dropped), line ends made ``\\n``."""
-    if path.stat().st_size > MAX_SOURCE_BYTES:
+def read_text(path: Path, project: Path | None = None) -> str:
+    """A source file as text: UTF-8 (a BOM is dropped), line ends made ``\\n``.
+
+    The file is read through the confined fetcher (of ``project``, by default the project
+    that holds ``manuscript/``), so a symlink out of the project or a device file is refused.
+    """
+    project = project or path.parent.parent
+    try:
+        resolved = confined_path(project, path)
+    except RefusedFetch as refusal:
+        raise ProjectError(f"'{path.name}' is not read: {refusal}", path) from None
+    if resolved.stat().st_size > MAX_SOURCE_BYTES:
         raise ProjectError(f"file is larger than {MAX_SOURCE_BYTES // 2**20} MB", path, 1)
-    raw = path.read_bytes()
+    raw = resolved.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -194,7 +194,7 @@ def load_manuscript(config: Config, chapter_html=markdown.chapter_html) -> Book:
 
 def _load_chapter(source: Path, config: Config, problems: Diagnostics, assets: dict[str, Asset],
                   chapter_html=markdown.chapter_html) -> Chapter:
-    text = read_text(source)
+    text = read_text(source, config.project)
     yaml_text, body, body_line = split_front_matter(text, source)
     meta = parse_yaml(yaml_text, source, 2)
     if meta is None:
@@ -218,7 +218,10 @@ def _load_chapter(source: Path, config: Config, problems: Diagnostics, assets: d
     elif isinstance(title, str) and not title.strip():
         local.error("'title' must not be empty", source, key_line(yaml_text, "title", 2))
     slug = meta.get("slug", default_slug(source))
-    if isinstance(slug, str) and not SLUG.match(slug):
+    if isinstance(slug, str) and slug in RESERVED_SLUGS:
+        local.error(f"the slug '{slug}' is taken by the book's own {slug} page: set another 'slug'",
+                    source, key_line(yaml_text, "slug", 2))
+    elif isinstance(slug, str) and not SLUG.match(slug):
         local.error("'slug' may hold only lowercase letters, digits and single hyphens",
                     source, key_line(yaml_text, "slug", 2))
     lang = meta.get("lang", config.language)
@@ -229,60 +232,58 @@ def _load_chapter(source: Path, config: Config, problems: Diagnostics, assets: d
         local.error("the chapter has no text after its front matter", source, body_line - 1)
     local.raise_errors()
 
+    check_nesting(body, source, body_line)
     try:
         html = chapter_html(body)
     except RecursionError:
         raise ProjectError("the Markdown is nested too deeply to be read", source, body_line) from None
     fragment = parse_fragment(html)
-    for script in fragment.xpath("//script"):
-        problems.warn("a <script> was dropped: books carry no scripts", source,
-                      line_of(body, "<script", body_line))
-        script.drop_tree()
-    for image in fragment.xpath("//img"):
-        _check_image(image, source, body, body_line, config, problems, assets)
-    ids = [element.get("id") for element in fragment.xpath("//*[@id]")]
+    check_markup(html, fragment, source, body, body_line, config, problems, assets)
+    ids = _check_ids(fragment, slug if isinstance(slug, str) else "", source, body, body_line, problems)
     headings = tuple(Heading(int(h.tag[1]), h.get("id", ""), " ".join(h.text_content().split()))
                      for h in fragment.xpath("//h1|//h2|//h3|//h4|//h5|//h6"))
+    _check_heading_order(headings, source, body, body_line, problems)
     return Chapter(source=source, slug=slug, title=title.strip(), lang=lang, layout=meta.get("layout", "chapter"),
                    html=serialize_children(fragment), body_line=body_line, ids=frozenset(ids),
                    headings=headings)
 
 
+def _check_ids(fragment, slug: str, source: Path, body: str, body_line: int, problems: Diagnostics) -> list[str]:
+    """The chapter's ids, each once. A heading whose id is the chapter's own (``slug`` or
+    ``slug-title``, set by the layout) is renumbered as Markdown renumbers duplicates."""
+    reserved = {slug, f"{slug}-title"}
+    ids: list[str] = []
+    for element in fragment.xpath("//*[@id]"):
+        value = element.get("id")
+        if value in reserved and element.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            number = 1
+            while f"{value}_{number}" in reserved or f"{value}_{number}" in ids:
+                number += 1
+            element.set("id", f"{value}_{number}")
+            value = element.get("id")
+        elif value in reserved or value in ids:
+            problems.error(f"the id '{value}' is used twice in this chapter"
+                           + (" (the chapter itself has it)" if value in reserved else ""),
+                           source, line_of(body, value, body_line) or body_line)
+        ids.append(value)
+    return ids
+
+
+def _check_heading_order(headings: tuple[Heading, ...], source: Path, body: str, body_line: int,
+                         problems: Diagnostics) -> None:
+    """Headings go down one level at a time below the chapter title (a level 1 heading)."""
+    previous = 1
+    for heading in headings:
+        if heading.level > previous + 1:
+            problems.warn(f"heading '{heading.text}' is level {heading.level} right after level {previous}: "
+                          f"use {'#' * (previous + 1)} so that headings go down one level at a time",
+                          source, line_of(body, heading.text, body_line) or body_line)
+        previous = heading.level
+
+
 def _yaml_kind(value: object) -> str:
     return {bool: "true/false", int: "a number", float: "a number", list: "a list",
             dict: "a mapping", type(None): "empty"}.get(type(value), type(value).__name__)
-
-
-def _check_image(image, source: Path, body: str, body_line: int, config: Config,
-                 problems: Diagnostics, assets: dict[str, Asset]) -> None:
-    src = image.get("src", "")
-    line = line_of(body, src, body_line) if src else body_line
-    if image.get("alt") is None or not image.get("alt").strip():
-        problems.warn(f"image '{src}' has no alt text: describe it for readers who cannot see it",
-                      source, line)
-    parts = urlsplit(src)
-    if parts.scheme == "data":
-        return
-    if parts.scheme or parts.netloc or src.startswith("/"):
-        problems.error(f"image '{src}' is outside the project: copy it into manuscript/images/", source, line)
-        return
-    path = (source.parent / unquote(parts.path)).resolve()
-    if not path.is_relative_to(config.project):
-        problems.error(f"image '{src}' is outside the project folder", source, line)
-        return
-    if not path.is_file():
-        problems.error(f"image '{src}' not found", source, line)
-        return
-    media_type = IMAGE_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
-    if media_type not in IMAGE_TYPES.values():
-        problems.error(f"image '{src}' is not a PNG, JPEG, GIF, SVG or WebP file", source, line)
-        return
-    href = path.relative_to(config.manuscript).as_posix() if path.is_relative_to(config.manuscript) else None
-    if href is None:
-        problems.error(f"image '{src}' must be inside manuscript/", source, line)
-        return
-    image.set("src", href)
-    assets.setdefault(href, Asset(href=href, path=path, media_type=media_type))
 
 
 def _check_links(chapters: list[Chapter], problems: Diagnostics) -> None:
@@ -303,7 +304,7 @@ def _check_links(chapters: list[Chapter], problems: Diagnostics) -> None:
                     continue
             else:
                 target = chapter
-            if parts.fragment and parts.fragment not in target.ids:
+            if parts.fragment and parts.fragment not in target.ids | {target.slug, f"{target.slug}-title"}:
                 problems.error(f"link to a missing anchor '#{parts.fragment}' in {target.source.name}",
                                chapter.source, line)
 

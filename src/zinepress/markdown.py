@@ -34,12 +34,22 @@ def chapter_html(text: str) -> str:
 def comment_html(text: str) -> str:
     """An untrusted reader comment → safe HTML fragment.
 
-    Raw HTML is escaped (the reader's words are kept, shown as typed), then nh3 keeps
-    only a small set of formatting tags and links to http, https and mailto.
+    Raw HTML is escaped rather than stripped, so the reader's words are kept, shown as
+    typed (``<b>`` in a comment about HTML stays readable) and nothing they wrote can
+    become markup. nh3 then cleans what Markdown itself made: only a small set of
+    formatting tags survive, and links only when absolute http, https or mailto URLs
+    (a relative link would point into the reader's machine or the build folder).
     """
     converter = python_markdown.Markdown(extensions=["smarty", "sane_lists"], output_format="xhtml")
     converter.preprocessors.deregister("html_block")
     converter.inlinePatterns.deregister("html")
     html = converter.convert(text)
-    return nh3.clean(html, tags=COMMENT_TAGS, attributes={"a": {"href"}},
-                     url_schemes=COMMENT_URL_SCHEMES, link_rel="nofollow ugc noopener")
+    return nh3.clean(html, tags=COMMENT_TAGS, attributes={"a": {"href"}}, url_schemes=COMMENT_URL_SCHEMES,
+                     attribute_filter=_absolute_links_only, link_rel="nofollow ugc noopener")
+
+
+def _absolute_links_only(element: str, attribute: str, value: str) -> str | None:
+    """nh3 keeps relative URLs whatever the schemes: a comment's link must name its scheme."""
+    if attribute == "href" and not value.lower().startswith(("http://", "https://", "mailto:")):
+        return None
+    return value

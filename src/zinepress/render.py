@@ -8,6 +8,7 @@ per EPUB spine item and one HTML document for the paged (PDF) editions.
 
 from __future__ import annotations
 
+import base64
 import re
 import traceback
 from dataclasses import dataclass
@@ -19,12 +20,16 @@ import lxml.etree as etree
 from markupsafe import Markup
 
 from .config import Config
+from .cover import Cover, cover_for
 from .errors import ProjectError
+from .fetch import ConfinedLoader
 from .manuscript import Book, Chapter
 from .xhtml import parse_fragment, serialize_children
 
 DEFAULT_LAYOUTS = Path(__file__).parent / "layouts"
 TARGETS = ("epub", "print")
+KEEP_WORDS_LANGUAGES = {"ko"}
+HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,7 @@ class RenderedBook:
     epub_documents: tuple[EpubDocument, ...]
     nav_xhtml: str
     print_html: str
+    cover: Cover
 
     @property
     def config(self) -> Config:
@@ -72,7 +78,7 @@ def layout_environment(project: Path) -> jinja2.Environment:
     """The Jinja2 environment: project layouts over the defaults, autoescaped, strict."""
     loaders: list[jinja2.BaseLoader] = []
     if (project / "layouts").is_dir():
-        loaders.append(jinja2.FileSystemLoader(project / "layouts"))
+        loaders.append(ConfinedLoader(project / "layouts", project))
     defaults = jinja2.FileSystemLoader(DEFAULT_LAYOUTS)
     loaders += [jinja2.PrefixLoader({"default": defaults}), defaults]
     environment = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
@@ -122,7 +128,8 @@ class Renderer:
 def render(book: Book) -> RenderedBook:
     """Render every section for the EPUB and for print."""
     renderer = Renderer(book)
-    sections = {target: _sections(book, renderer, target) for target in TARGETS}
+    cover = cover_for(book.config)
+    sections = {target: _sections(book, renderer, target, cover) for target in TARGETS}
     epub_documents = tuple(_epub_document(renderer, section) for section in sections["epub"]
                            if section.kind != "toc")
     toc_section = next(section for section in sections["epub"] if section.kind == "toc")
@@ -131,10 +138,27 @@ def render(book: Book) -> RenderedBook:
     _check_xml(nav_xhtml, renderer, "nav.xhtml")
     print_html = renderer.render("print.html", sections=[Markup(s.html) for s in sections["print"]],
                                  lang=book.config.language)
-    return RenderedBook(book=book, epub_documents=epub_documents, nav_xhtml=nav_xhtml, print_html=print_html)
+    return RenderedBook(book=book, epub_documents=epub_documents, nav_xhtml=nav_xhtml, print_html=print_html,
+                        cover=cover)
 
 
-def _sections(book: Book, renderer: Renderer, target: str) -> list[Section]:
+def cover_alt(config: Config) -> str:
+    """The cover image's alt text: what the cover says."""
+    words = [config.title] + ([config.subtitle] if config.subtitle else [])
+    alt = "Cover: " + ". ".join(words)
+    if config.authors:
+        alt += ". By " + ", ".join(config.authors)
+    return alt + "."
+
+
+def _cover_src(cover: Cover, target: str) -> str:
+    """Where a document finds the cover: its file in the EPUB, a ``data:`` URL in print."""
+    if target == "epub":
+        return cover.file_name
+    return f"data:{cover.media_type};base64," + base64.b64encode(cover.data).decode("ascii")
+
+
+def _sections(book: Book, renderer: Renderer, target: str, cover: Cover) -> list[Section]:
     """The book's parts in reading order, rendered for ``target``."""
     config = book.config
     chapter_file = {chapter.source.name: chapter for chapter in book.chapters}
@@ -156,7 +180,10 @@ def _sections(book: Book, renderer: Renderer, target: str) -> list[Section]:
     if book.comments:
         entries.append({"title": "Reader comments", "href": href("reader-comments"), "lang": config.language})
     common = {"target": target, "toc_entries": entries}
-    parts = [section("titlepage", "titlepage", config.title,
+    cover_html = renderer.render("cover.html", cover_src=_cover_src(cover, target),
+                                 cover_alt=cover_alt(config), **common)
+    parts = [section("cover", "cover", "Cover", cover_html, "cover", landmark="cover"),
+             section("titlepage", "titlepage", config.title,
                      renderer.render("titlepage.html", **common), "titlepage"),
              section("toc", "toc", "Contents", renderer.render("toc.html", **common), "toc", landmark="toc")]
     for index, (chapter, content) in enumerate(chapters):
@@ -184,9 +211,15 @@ def _chapter_content(chapter: Chapter, chapter_file: dict[str, Chapter], href, t
     links to ``other.md#anchor`` become links to the other chapter's section or document.
     """
     fragment = parse_fragment(chapter.html)
+    if target == "print":
+        _footnotes_at_call_sites(fragment)
     for element in fragment.xpath("//*[@id]"):
         if target == "print":
             element.set("id", f"{chapter.slug}--{element.get('id')}")
+    if target == "epub":
+        _mark_footnotes(fragment)
+    elif chapter.lang.split("-")[0].lower() in KEEP_WORDS_LANGUAGES:
+        _keep_words(fragment)
     for link in fragment.xpath("//a[@href]"):
         parts = urlsplit(link.get("href"))
         if parts.scheme or parts.netloc:
@@ -198,6 +231,90 @@ def _chapter_content(chapter: Chapter, chapter_file: dict[str, Chapter], href, t
         elif parts.fragment and target == "print":
             link.set("href", href(chapter.slug, parts.fragment))
     return serialize_children(fragment)
+
+
+def _footnotes_at_call_sites(fragment) -> None:
+    """Move each of Python-Markdown's footnotes to its call, for ``float: footnote`` in print.
+
+    The note becomes ``<span class="footnote-note">`` in place of the ``<sup>`` reference;
+    its paragraphs become ``span.footnote-paragraph`` separated by line breaks (a block
+    inside the note would put WeasyPrint's marker on a line of its own); the back links and
+    the list at the chapter's end goes once it is empty.
+    """
+    for notes in fragment.xpath("//div[@class='footnote']"):
+        for item in notes.xpath("./ol/li[@id]"):
+            calls = fragment.xpath("//sup[a[@class='footnote-ref' and @href=$href]]", href=f"#{item.get('id')}")
+            if not calls:
+                continue
+            for backref in item.xpath(".//a[@class='footnote-backref']"):
+                backref.drop_tree()
+            note = fragment.makeelement("span", {"class": "footnote-note", "id": item.get("id")})
+            note.text = (item.text or "").strip() or None
+            for index, child in enumerate(list(item)):
+                if child.tag == "p":
+                    child.tag = "span"
+                    child.set("class", "footnote-paragraph")
+                    child.tail = None
+                    if index:
+                        note.append(fragment.makeelement("br", {}))
+                note.append(child)
+            note.tail = calls[0].tail
+            calls[0].getparent().replace(calls[0], note)
+            item.getparent().remove(item)
+        if not notes.xpath("./ol/li"):
+            notes.drop_tree()
+
+
+def _word_spans(parent, text: str):
+    """``text`` → the text before its first Korean word, and one no-wrap span per Korean word."""
+    head, spans = "", []
+    for token in re.split(r"(\s+)", text):
+        if HANGUL.search(token):
+            span = parent.makeelement("span", {"style": "white-space: nowrap"})
+            span.text, span.tail = token, ""
+            spans.append(span)
+        elif spans:
+            spans[-1].tail += token
+        else:
+            head += token
+    return head, spans
+
+
+def _keep_words(fragment) -> None:
+    """Korean lines break between words, as ``word-break: keep-all`` would (WeasyPrint lacks it)."""
+    for element in list(fragment.iter()):
+        if not isinstance(element.tag, str) or element.tag in ("pre", "code", "script", "style"):
+            continue
+        children = list(element)
+        head, spans = _word_spans(element, element.text or "")
+        element.text = head
+        for index, span in enumerate(spans):
+            element.insert(index, span)
+        for child in children:
+            head, spans = _word_spans(element, child.tail or "")
+            child.tail = head
+            for offset, span in enumerate(spans, start=1):
+                element.insert(element.index(child) + offset, span)
+
+
+def _mark_footnotes(fragment) -> None:
+    """Python-Markdown's footnotes with the EPUB semantics and ARIA roles reading systems use.
+
+    Each note's text moves into an ``<aside epub:type="footnote" role="doc-footnote">`` that
+    takes the list item's id, so pop-up footnotes work and the numbered list stays.
+    """
+    for link in fragment.xpath("//a[contains(concat(' ', @class, ' '), ' footnote-ref ')]"):
+        link.set("epub:type", "noteref")
+        link.set("role", "doc-noteref")
+    for link in fragment.xpath("//a[contains(concat(' ', @class, ' '), ' footnote-backref ')]"):
+        link.set("role", "doc-backlink")
+    for item in fragment.xpath("//div[contains(concat(' ', @class, ' '), ' footnote ')]/ol/li[@id]"):
+        aside = item.makeelement("aside", {"id": item.get("id"), "epub:type": "footnote",
+                                           "role": "doc-footnote"})
+        del item.attrib["id"]
+        aside.text, item.text = item.text, None
+        aside.extend(list(item))
+        item.append(aside)
 
 
 def _epub_document(renderer: Renderer, section: Section) -> EpubDocument:

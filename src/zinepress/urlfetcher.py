@@ -1,7 +1,7 @@
 """WeasyPrint's URLs → project files: the URL fetcher of the paged editions, confined like :mod:`.fetch`.
 
-Kept apart from :mod:`.fetch` because it needs WeasyPrint, which builds that lay out no
-pages (the EPUB alone, or a build the cache answers) need not load.
+Kept apart from :mod:`.fetch` because it needs WeasyPrint, which a build the cache answers
+(and every command that lays out no pages) need not load.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from urllib.request import url2pathname
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from .fetch import RefusedFetch, confined_path
+from .fetch import LOCAL_HOSTS, RefusedFetch, confined_path
 
 
 class ConfinedFetcher(URLFetcher):
@@ -30,10 +30,9 @@ class ConfinedFetcher(URLFetcher):
         if scheme == "data":
             return super().fetch(url, headers)
         try:
-            if scheme != "file" or parts.netloc not in ("", "localhost"):
-                raise RefusedFetch("network access is not allowed: only files of the project are read")
-            path = Path(url2pathname(unquote(parts.path)))
-            resolved = confined_path(self.project, path)
+            if scheme != "file" or parts.netloc.lower() not in LOCAL_HOSTS:
+                raise RefusedFetch("it is on the network, and zinepress fetches nothing")
+            resolved = confined_path(self.project, Path(url2pathname(unquote(parts.path))))
         except RefusedFetch as refusal:
             self.refused.append((url, str(refusal)))
             raise

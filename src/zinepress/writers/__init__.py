@@ -4,21 +4,30 @@ A writer's module is imported when the writer is first asked for, so that a buil
 cache answers (or ``--help``) never loads WeasyPrint.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, MutableMapping
 from importlib import import_module
 
-from .base import BuildSession, Writer
+from .base import BuildSession, Writer, Written
 
 
-class _Registry(Mapping):
-    """Format name → writer class, from ``".module:Class"`` places imported on first use."""
+class _Registry(MutableMapping):
+    """Format name → writer class; a writer registered as ``".module:Class"`` is imported on first use."""
 
-    def __init__(self, places: dict[str, str]):
-        self._places = places
+    def __init__(self, places: dict[str, str | type[Writer]]):
+        self._places = dict(places)
 
     def __getitem__(self, name: str) -> type[Writer]:
-        module, _, attribute = self._places[name].partition(":")
+        place = self._places[name]
+        if not isinstance(place, str):
+            return place
+        module, _, attribute = place.partition(":")
         return getattr(import_module(module, __name__), attribute)
+
+    def __setitem__(self, name: str, writer: str | type[Writer]) -> None:
+        self._places[name] = writer
+
+    def __delitem__(self, name: str) -> None:
+        del self._places[name]
 
     def __contains__(self, name: object) -> bool:
         return name in self._places
@@ -30,6 +39,8 @@ class _Registry(Mapping):
         return len(self._places)
 
 
-WRITERS: Mapping[str, type[Writer]] = _Registry({"epub": ".epub:EpubWriter", "pdf": ".pdf:PdfWriter"})
+WRITERS: MutableMapping[str, type[Writer]] = _Registry({"epub": ".epub:EpubWriter", "pdf": ".pdf:PdfWriter",
+                                                        "print": ".press:PressWriter", "zine": ".zine:ZineWriter",
+                                                        "site": ".site:SiteWriter"})
 
-__all__ = ["WRITERS", "BuildSession", "Writer"]
+__all__ = ["WRITERS", "BuildSession", "Writer", "Written"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -11,17 +12,30 @@ from ..render import RenderedBook
 
 
 class Writer:
-    """One output format. Subclasses set ``name`` and ``suffix`` and implement ``write``."""
+    """One output format. Subclasses set ``name``, ``suffix`` and ``description`` and implement ``write``.
+
+    A writer with ``needs_outputs`` runs after the others and is given their finished files
+    (``write(..., outputs=…)``); it may return several paths.
+    """
 
     name: ClassVar[str]
     suffix: ClassVar[str]
     description: ClassVar[str]
+    needs_outputs: ClassVar[bool] = False
 
     def file_name(self, rendered: RenderedBook) -> str:
         return f"{rendered.config.slug}{self.suffix}"
 
     def write(self, rendered: RenderedBook, folder: Path, session: "BuildSession") -> Path:
         raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Written:
+    """A finished file in the staging folder and the writer that made it."""
+
+    path: Path
+    writer: Writer
 
 
 def write_atomically(path: Path, data: bytes) -> Path:

@@ -1,9 +1,12 @@
 """``RenderedBook`` → ``S.epub``: an EPUB 3.3 package assembled with ebooklib.
 
-The XHTML documents and the navigation document come finished from the layouts and
-are stored as they are; ebooklib writes the package document, the NCX and the
-container. The archive is then re-packed with every entry dated from the build's
-source date, because ebooklib stamps entries with the wall clock.
+The XHTML documents and the navigation document come finished from the layouts; the
+writer adds what only the build knows: the print edition's page breaks and page list
+(from the PDF layout, see pagelist.py), the cover image, the stylesheet's fonts cut
+down to the book's characters, and accessibility metadata read off the finished
+documents. ebooklib writes the package document, the NCX and the container. The archive
+is then re-packed with every entry dated from the build's source date, because ebooklib
+stamps entries with the wall clock.
 """
 
 from __future__ import annotations
@@ -15,14 +18,19 @@ import zipfile
 from pathlib import Path
 
 from ebooklib import epub
+from lxml import etree
 
-from ..errors import ProjectError
-from ..fetch import RefusedFetch, read_confined
+from ..fetch import read_confined
 from ..render import RenderedBook
-from ..stylesheets import stylesheet_path
+from ..stylesheets import check_stylesheet, stylesheet_path, stylesheet_text
+from . import accessibility, pagelist
 from .base import BuildSession, Writer, write_atomically
+from .fonts import embeddable_font
+from .pdf import layout
 
-FONT_TYPES = {".woff2": "font/woff2", ".woff": "font/woff", ".otf": "font/otf", ".ttf": "font/ttf"}
+STYLE_FILE_TYPES = {".woff2": "font/woff2", ".woff": "font/woff", ".otf": "font/otf", ".ttf": "font/ttf",
+                    ".css": "text/css", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+                    ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
 
 
 class EpubWriter(Writer):
@@ -31,8 +39,20 @@ class EpubWriter(Writer):
     description = "EPUB for e-readers"
 
     def write(self, rendered: RenderedBook, folder: Path, session: BuildSession) -> Path:
-        data = epub_bytes(rendered, session.source_date)
+        data = epub_bytes(rendered, session)
         return write_atomically(folder / self.file_name(rendered), data)
+
+
+class _PackageWriter(epub.EpubWriter):
+    """ebooklib's writer, with the book's language on the package document itself."""
+
+    def __init__(self, *args, language: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language = language
+
+    def _write_opf_file(self, root):
+        root.set("{http://www.w3.org/XML/1998/namespace}lang", self.language)
+        super()._write_opf_file(root)
 
 
 def _item_id(name: str) -> str:
@@ -40,10 +60,7 @@ def _item_id(name: str) -> str:
     return "item-" + re.sub(r"[^A-Za-z0-9_.-]", "-", name)
 
 
-def epub_bytes(rendered: RenderedBook, source_date: dt.datetime) -> bytes:
-    """The whole EPUB as bytes, reproducible for a given source date."""
-    config = rendered.config
-    book = epub.EpubBook()
+def _descriptive_metadata(book: epub.EpubBook, config) -> None:
     book.set_identifier(config.identifier)
     book.set_title(config.title)
     book.set_language(config.language)
@@ -58,64 +75,95 @@ def epub_bytes(rendered: RenderedBook, source_date: dt.datetime) -> bytes:
     for subject in config.subjects:
         book.add_metadata("DC", "subject", subject)
 
-    css_path = stylesheet_path(config.project, "epub.css")
-    css = read_confined(config.project, css_path) if css_path.is_relative_to(config.project) \
-        else css_path.read_bytes()
-    book.add_item(epub.EpubItem(uid="style", file_name="styles/epub.css", media_type="text/css", content=css))
-    for href, path in _referenced_files(css.decode("utf-8"), css_path, config.project):
-        suffix = path.suffix.lower()
-        media_type = FONT_TYPES.get(suffix)
-        if media_type:
-            book.add_item(epub.EpubItem(uid=_item_id(href), file_name=f"styles/{href}", media_type=media_type,
-                                        content=read_confined(config.project, path)))
-    for asset in rendered.book.assets:
-        book.add_item(epub.EpubItem(uid=_item_id(asset.href), file_name=asset.href, media_type=asset.media_type,
-                                    content=read_confined(config.project, asset.path)))
 
-    documents = []
+def _paginated_documents(rendered: RenderedBook, session: BuildSession) -> tuple[dict[str, bytes], list]:
+    """The EPUB documents (by file name) with print page breaks placed, and those breaks in order."""
+    documents = {document.file_name: document.xhtml.encode("utf-8") for document in rendered.epub_documents}
+    body = [document for document in rendered.epub_documents if document.kind in pagelist.BODY_KINDS]
+    first = next((document for document in body if document.kind == "chapter"), None)
+    if first is None:
+        return documents, []
+    starts = pagelist.page_starts(layout(rendered, session), [document.id for document in body], first.id)
+    sections = {document.id: (document.file_name, documents[document.file_name]) for document in body}
+    paginated, breaks = pagelist.place_page_breaks(sections, starts)
+    documents.update(paginated)
+    return documents, breaks
+
+
+def _stylesheet_and_fonts(book: epub.EpubBook, config, text: str) -> None:
+    """The EPUB stylesheet and the files it references; fonts subset to the book's characters."""
+    css_path = stylesheet_path(config.project, "epub.css")
+    css_text = stylesheet_text(config.project, css_path)
+    book.add_item(epub.EpubItem(uid="style", file_name="styles/epub.css", media_type="text/css",
+                                content=css_text.encode("utf-8")))
+    generated = "".join(re.findall(r"content\s*:\s*[\"']([^\"']*)[\"']", css_text))
+    styles = css_path.parent.resolve()
+    added = set()
+    for reference in check_stylesheet(config.project, css_path):
+        media_type = STYLE_FILE_TYPES.get(reference.path.suffix.lower())
+        name = reference.path.relative_to(styles).as_posix() if reference.path.is_relative_to(styles) else None
+        if not media_type or not name or name in added:
+            continue
+        added.add(name)
+        data = read_confined(config.project, reference.path)
+        if media_type.startswith("font/"):
+            data = embeddable_font(data, reference.path, text + generated)
+        book.add_item(epub.EpubItem(uid=_item_id(name), file_name=f"styles/{name}", media_type=media_type,
+                                    content=data))
+
+
+def _text_of(documents: dict[str, bytes]) -> str:
+    """Every character the documents show."""
+    return "".join("".join(etree.fromstring(data).itertext()) for data in documents.values())
+
+
+def epub_bytes(rendered: RenderedBook, session: BuildSession) -> bytes:
+    """The whole EPUB as bytes, reproducible for a given source date."""
+    config = rendered.config
+    book = epub.EpubBook()
+    _descriptive_metadata(book, config)
+    documents, breaks = _paginated_documents(rendered, session)
+    nav_xhtml = rendered.nav_xhtml.encode("utf-8")
+    if breaks:
+        nav_xhtml = pagelist.page_list_nav(breaks, nav_xhtml)
+    _stylesheet_and_fonts(book, config, _text_of({**documents, "nav.xhtml": nav_xhtml}))
+
+    cover = rendered.cover
+    cover_item = epub.EpubItem(uid="cover-image", file_name=cover.file_name, media_type=cover.media_type,
+                               content=cover.data)
+    cover_item.properties = ["cover-image"]
+    book.add_item(cover_item)
+    book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})  # for EPUB 2 readers
+    for asset in rendered.book.assets:
+        if asset.href != cover.file_name:
+            book.add_item(epub.EpubItem(uid=_item_id(asset.href), file_name=asset.href,
+                                        media_type=asset.media_type,
+                                        content=read_confined(config.project, asset.path)))
+
+    items = []
     for document in rendered.epub_documents:
         item = epub.EpubItem(uid=_item_id(document.file_name), file_name=document.file_name,
-                             media_type="application/xhtml+xml", content=document.xhtml.encode("utf-8"))
+                             media_type="application/xhtml+xml", content=documents[document.file_name])
         book.add_item(item)
-        documents.append((document, item))
-    nav = epub.EpubItem(uid="nav", file_name="nav.xhtml", media_type="application/xhtml+xml",
-                        content=rendered.nav_xhtml.encode("utf-8"))
+        items.append((document, item))
+    nav = epub.EpubItem(uid="nav", file_name="nav.xhtml", media_type="application/xhtml+xml", content=nav_xhtml)
     nav.properties = ["nav"]
     book.add_item(nav)
     book.add_item(epub.EpubNcx())
-
-    spine = []
-    for document, item in documents:
-        spine.append(item)
-        if document.kind == "titlepage":
-            spine.append(nav)
-    book.spine = spine
+    book.spine = [entry for document, item in items
+                  for entry in ((item, nav) if document.kind == "titlepage" else (item,))]
     book.toc = [epub.Link(document.file_name, document.title, _item_id(document.file_name))
-                for document, _ in documents if document.kind in ("chapter", "comments")]
+                for document, _ in items if document.kind in ("chapter", "comments")]
+    accessibility.add_metadata(book, config, documents, rendered.book.assets, breaks)
 
     buffer = io.BytesIO()
-    modified = source_date.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    writer = epub.EpubWriter(buffer, book, {"mtime": modified, "epub2_guide": False, "epub3_landmark": False,
-                                            "epub3_pages": False, "raise_exceptions": True})
+    modified = session.source_date.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    writer = _PackageWriter(buffer, book, {"mtime": modified, "epub2_guide": False, "epub3_landmark": False,
+                                           "epub3_pages": False, "raise_exceptions": True},
+                            language=config.language)
     writer.process()
     writer.write()
-    return repack(buffer.getvalue(), source_date)
-
-
-def _referenced_files(css: str, css_path: Path, project: Path) -> list[tuple[str, Path]]:
-    """Files a stylesheet names with ``url(…)``, relative to it, inside the project."""
-    found = []
-    for reference in re.findall(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)", css):
-        if re.match(r"^[a-z][a-z0-9+.-]*:", reference, re.IGNORECASE) or reference.startswith("/"):
-            continue
-        path = css_path.parent / reference
-        try:
-            read_confined(project, path)
-        except RefusedFetch as refusal:
-            raise ProjectError(f"stylesheet reference url({reference}): {refusal}", css_path,
-                               css[:css.find(reference)].count("\n") + 1) from None
-        found.append((reference, path))
-    return found
+    return repack(buffer.getvalue(), session.source_date)
 
 
 def repack(data: bytes, source_date: dt.datetime) -> bytes:

@@ -1,0 +1,256 @@
+"""A chapter's HTML → the same HTML, safe to carry: references confined, scripts and embeds dropped.
+
+Chapters are the author's own, so their raw HTML is allowed, but a book carries no
+scripts (no ``<script>``, no ``on…`` handlers, no ``javascript:`` links: the EPUB never
+needs the ``scripted`` property and nothing active reaches the PDF) and embeds no foreign
+documents (``<iframe>``, ``<object>``, ``<embed>``…). Each drop is a warning. Every
+reference that a reader or WeasyPrint would load (``src``, ``srcset``, ``poster``,
+``data``, SVG ``href``, ``url()`` in styles, ``<a rel=attachment>``) must be a file of the
+project: anything else is an error at its line. Images are opened with Pillow (or parsed,
+for SVG) so that an empty, broken, mislabelled or oversized image is an error too.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import lxml.etree as etree
+from PIL import Image, UnidentifiedImageError
+
+from .config import Config
+from .errors import Diagnostics, ProjectError, line_of
+from .fetch import RefusedFetch, resolve_reference
+from .stylesheets import css_references
+
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+               ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
+PILLOW_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
+MAX_IMAGE_PIXELS = 50_000_000
+MAX_DEPTH = 40
+MAX_BRACKETS_PER_BLOCK = 2000
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+FETCHED_ATTRIBUTES = {"src", "srcset", "poster", "data", "background", "xlink:href", XLINK_HREF}
+SCRIPT_SCHEMES = ("javascript:", "vbscript:", "livescript:")
+DROPPED = {
+    "script": "books carry no scripts",
+    "noscript": "books carry no scripts",
+    "iframe": "books embed no other documents: use an image or a link",
+    "frame": "books embed no other documents: use an image or a link",
+    "frameset": "books embed no other documents: use an image or a link",
+    "object": "books embed no other documents: use an image or a link",
+    "embed": "books embed no other documents: use an image or a link",
+    "applet": "books embed no other documents: use an image or a link",
+    "portal": "books embed no other documents: use an image or a link",
+    "video": "audio and video are not carried: use an image or a link",
+    "audio": "audio and video are not carried: use an image or a link",
+    "link": "stylesheets belong in styles/",
+    "style": "stylesheets belong in styles/",
+    "base": "a chapter cannot change where its links point",
+    "meta": "a chapter cannot carry metadata: use the front matter",
+}
+RAW_TEXT = ("script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript")
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A file the chapters reference, by its path relative to ``manuscript/``."""
+
+    href: str
+    path: Path
+    media_type: str
+
+
+@dataclass
+class _Chapter:
+    """What the checks need to know about the chapter being read."""
+
+    source: Path
+    body: str
+    body_line: int
+    config: Config
+    problems: Diagnostics
+    assets: dict[str, Asset]
+
+    def line(self, needle: str) -> int:
+        return (line_of(self.body, needle, self.body_line) if needle else None) or self.body_line
+
+    def warn(self, message: str, needle: str) -> None:
+        self.problems.warn(message, self.source, self.line(needle))
+
+    def error(self, message: str, needle: str) -> None:
+        self.problems.error(message, self.source, self.line(needle))
+
+
+def check_nesting(body: str, source: Path, body_line: int) -> None:
+    """Refuse Markdown that would take the converter or the layout engine too long."""
+    line = body_line
+    for block in re.split(r"(\n[ \t]*\n)", body):
+        if block.count("[") > MAX_BRACKETS_PER_BLOCK:
+            raise ProjectError(f"this paragraph holds {block.count('[')} '[' characters (at most "
+                               f"{MAX_BRACKETS_PER_BLOCK}): write \\[ for a literal bracket or split it",
+                               source, line)
+        line += block.count("\n")
+
+
+def check_markup(html: str, fragment, source: Path, body: str, body_line: int, config: Config,
+                 problems: Diagnostics, assets: dict[str, Asset]) -> None:
+    """Check and clean a chapter's parsed HTML in place (see the module docstring)."""
+    chapter = _Chapter(source, body, body_line, config, problems, assets)
+    for tag in RAW_TEXT:
+        if len(re.findall(rf"<{tag}\b", html, re.IGNORECASE)) > len(re.findall(rf"</{tag}\s*>", html, re.IGNORECASE)):
+            chapter.error(f"<{tag}> is not closed: it would swallow the rest of the chapter", f"<{tag}")
+    _check_depth(fragment, chapter)
+    for element in list(fragment.iter()):
+        if not isinstance(element.tag, str):
+            continue
+        _check_attributes(element, chapter)
+        tag = etree.QName(element).localname.lower()
+        if tag == "style" and element.text:
+            _check_css(element.text, chapter)
+        if tag in DROPPED and element.getparent() is not None:
+            chapter.warn(f"a <{tag}> was dropped: {DROPPED[tag]}", f"<{tag}")
+            element.drop_tree()
+
+
+def _check_depth(fragment, chapter: _Chapter) -> None:
+    deepest, depth = None, 0
+    for element in fragment.iter():
+        level = sum(1 for _ in element.iterancestors())
+        if level > depth:
+            deepest, depth = element, level
+    if depth > MAX_DEPTH:
+        words = " ".join((deepest.text_content() or "").split())[:40]
+        chapter.error(f"the text is nested {depth} levels deep (at most {MAX_DEPTH}): "
+                      "flatten the quotes or lists", words)
+
+
+def _check_attributes(element, chapter: _Chapter) -> None:
+    tag = etree.QName(element).localname.lower()
+    for name, value in list(element.attrib.items()):
+        local = name.lower()
+        if local.startswith("on"):
+            chapter.warn(f"the event handler {local}=\"…\" was dropped: books carry no scripts", local)
+            del element.attrib[name]
+        elif local == "style":
+            _check_css(f"x{{{value}}}", chapter)
+        elif local in FETCHED_ATTRIBUTES or (local == "href" and tag not in ("a", "area")) \
+                or (local == "href" and "attachment" in (element.get("rel") or "").lower().split()):
+            for reference in (value.split(",") if local == "srcset" else [value]):
+                _check_fetched(element, name, reference.strip().split(" ")[0], chapter)
+        elif local in ("href", "action", "formaction") and _is_script_url(value):
+            chapter.warn(f"a {value.strip()[:11]}… link was dropped: books carry no scripts", value[:20])
+            del element.attrib[name]
+
+
+def _is_script_url(value: str) -> bool:
+    squashed = re.sub(r"[\x00-\x20]", "", value).lower()
+    return squashed.startswith(SCRIPT_SCHEMES)
+
+
+def _check_css(css: str, chapter: _Chapter) -> None:
+    for reference, _ in css_references(css):
+        if reference and not reference.startswith("#") and not reference.lower().startswith("data:"):
+            _resolve(reference, chapter)
+
+
+def _resolve(reference: str, chapter: _Chapter) -> Path | None:
+    try:
+        path = resolve_reference(reference, chapter.source.parent, chapter.config.project)
+    except RefusedFetch as refusal:
+        chapter.error(f"'{reference}' is not read: {refusal}", reference)
+        return None
+    if not path.is_relative_to(chapter.config.manuscript):
+        chapter.error(f"'{reference}' is not read: it must be inside manuscript/", reference)
+        return None
+    return path
+
+
+def _check_fetched(element, attribute: str, reference: str, chapter: _Chapter) -> None:
+    tag = etree.QName(element).localname.lower()
+    if not reference or reference.startswith("#"):
+        return
+    if reference.lower().startswith("data:"):
+        if tag != "img":
+            chapter.error(f"a data: URL in <{tag}> is not read: only images may be data: URLs", reference[:30])
+        return
+    is_image = (tag == "img" and attribute == "src") or (tag == "image" and "href" in attribute)
+    if is_image and tag == "img" and not (element.get("alt") or "").strip():
+        chapter.warn(f"image '{reference}' has no alt text: describe it for readers who cannot see it", reference)
+    path = _resolve_image(reference, chapter) if is_image else _resolve(reference, chapter)
+    if path is None or not is_image or element.getparent() is None:
+        return
+    problem, media_type = image_problem(path)
+    if problem:
+        chapter.error(f"image '{reference}' {problem}", reference)
+        return
+    href = path.relative_to(chapter.config.manuscript).as_posix()
+    element.set(attribute, href)
+    chapter.assets.setdefault(href, Asset(href=href, path=path, media_type=media_type))
+
+
+def _resolve_image(reference: str, chapter: _Chapter) -> Path | None:
+    try:
+        path = resolve_reference(reference, chapter.source.parent, chapter.config.project)
+    except RefusedFetch as refusal:
+        if str(refusal) == "no such file":
+            chapter.error(f"image '{reference}' not found", reference)
+        else:
+            chapter.error(f"image '{reference}' is not read: {refusal}", reference)
+        return None
+    if not path.is_relative_to(chapter.config.manuscript):
+        chapter.error(f"image '{reference}' must be inside manuscript/", reference)
+        return None
+    return path
+
+
+def image_problem(path: Path) -> tuple[str | None, str]:
+    """What is wrong with an image file (None when it is fine) and its media type."""
+    media_type = IMAGE_TYPES.get(path.suffix.lower())
+    if media_type is None:
+        return "is not a PNG, JPEG, GIF, SVG or WebP file", ""
+    if path.stat().st_size == 0:
+        return "is an empty file (0 bytes)", media_type
+    if media_type == "image/svg+xml":
+        return _svg_problem(path), media_type
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+                actual = PILLOW_FORMATS.get(image.format or "")
+                if width * height > MAX_IMAGE_PIXELS:
+                    return f"is too large ({width}×{height} pixels; at most {MAX_IMAGE_PIXELS:,})", media_type
+                image.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return f"has too many pixels to be opened safely (at most {MAX_IMAGE_PIXELS:,})", media_type
+    except UnidentifiedImageError:
+        return "is not an image that can be read (broken, or not an image at all)", media_type
+    except (OSError, SyntaxError, ValueError) as error:
+        return f"is broken: {error}", media_type
+    if actual != media_type:
+        return f"is a {image.format or 'different'} file, but its name says {path.suffix}", media_type
+    return None, media_type
+
+
+def _svg_problem(path: Path) -> str | None:
+    data = path.read_bytes()
+    if b"<!ENTITY" in data or b"<!entity" in data:
+        return "declares XML entities, which are not read"
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as error:
+        return f"is not well-formed SVG: {error}"
+    if etree.QName(root).localname != "svg":
+        return "is not an SVG image"
+    if re.search(rb"url\(\s*['\"]?(?!#|data:)", data, re.IGNORECASE):
+        return "uses url() references: SVG images must hold everything they show"
+    for element in root.iter():
+        for name in ("href", XLINK_HREF, "src"):
+            reference = element.get(name) if isinstance(element.tag, str) else None
+            if reference and not reference.startswith("#") and not reference.lower().startswith("data:"):
+                return f"refers to '{reference}': SVG images must hold everything they show"
+    return None

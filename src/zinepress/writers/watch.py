@@ -1,0 +1,113 @@
+"""WeasyPrint's log and refused fetches → errors and warnings at the line they come from.
+
+WeasyPrint logs problems instead of raising them and fetches through the
+:class:`~zinepress.urlfetcher.ConfinedFetcher`. Every WeasyPrint call of a build (layout and
+``write_pdf``, which reads attachments) runs inside :func:`watched`: a refused reference
+or a resource that failed to load is an error at the chapter, layout or stylesheet line
+where it was written; any other message is a warning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from pathlib import Path
+
+from weasyprint.logger import LOGGER as WEASYPRINT_LOGGER
+
+from ..errors import Diagnostics, ProjectError, line_of
+from ..fetch import RefusedFetch, Source, locate_reference, read_confined
+from ..manuscript import read_text
+from ..render import RenderedBook
+from ..stylesheets import stylesheet_path, stylesheet_text
+from ..urlfetcher import ConfinedFetcher
+from .base import BuildSession
+
+FAILED_LOAD = re.compile(r"Failed to load (?:image|stylesheet|attachment)(?: at)? '?(?P<url>[a-z]+:[^'\s]+)'?"
+                         r" ?: (?P<reason>.*)", re.S)
+
+
+class _CollectWarnings(logging.Handler):
+    """Keeps WeasyPrint's warnings and errors, each with the stylesheet being read when it came."""
+
+    def __init__(self, reading: Path | None):
+        super().__init__(logging.WARNING)
+        self.reading = reading
+        self.messages: list[tuple[str, Path | None]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append((record.getMessage(), self.reading))
+
+
+def fetcher(rendered: RenderedBook, session: BuildSession) -> ConfinedFetcher:
+    """The build's one confined fetcher for WeasyPrint."""
+    return session.once("weasyprint-fetcher", lambda: ConfinedFetcher(rendered.config.project))
+
+
+@contextlib.contextmanager
+def watched(rendered: RenderedBook, session: BuildSession, reading: Path | None = None):
+    """Run WeasyPrint inside: afterwards its problems are raised or counted as warnings.
+
+    ``reading`` is the stylesheet being parsed, if any, so that CSS messages get its path.
+    """
+    confined = fetcher(rendered, session)
+    already = len(confined.refused)
+    collector = _CollectWarnings(reading)
+    WEASYPRINT_LOGGER.addHandler(collector)
+    try:
+        yield collector
+    except RecursionError:
+        raise ProjectError("the book is nested too deeply for the page layout",
+                           stylesheet_path(rendered.config.project, "print.css")) from None
+    finally:
+        WEASYPRINT_LOGGER.removeHandler(collector)
+    report(rendered, confined.refused[already:], collector.messages, session.diagnostics)
+
+
+def _sources(rendered: RenderedBook) -> list[Source]:
+    """The files the print HTML was made of, to find where a reference was written."""
+    config = rendered.config
+    manuscript = config.manuscript.as_uri() + "/"
+    sources = [Source(chapter.source, read_text(chapter.source), manuscript) for chapter in rendered.book.chapters]
+    css_path = stylesheet_path(config.project, "print.css")
+    sources.append(Source(css_path, stylesheet_text(config.project, css_path), css_path.as_uri()))
+    layouts = config.project / "layouts"
+    if layouts.is_dir():
+        for path in sorted(layouts.glob("*.*")):
+            try:
+                sources.append(Source(path, read_confined(config.project, path).decode("utf-8"), manuscript))
+            except (RefusedFetch, UnicodeDecodeError):
+                continue
+    return sources
+
+
+def report(rendered: RenderedBook, refused: list[tuple[str, str]], messages: list[tuple[str, Path | None]],
+           diagnostics: Diagnostics) -> None:
+    """Refused references and failed loads become errors at their line; other messages, warnings."""
+    if not refused and not messages:
+        return
+    sources = _sources(rendered)
+    problems = Diagnostics()
+    for url, reason in refused:
+        path, line, written = locate_reference(url, sources)
+        problems.error(f"'{written}' is not read: {reason}", path, line)
+    refused_urls = {url for url, _ in refused}
+    seen = set()
+    for message, reading in messages:
+        failed = FAILED_LOAD.search(message)
+        if (failed and failed["url"] in refused_urls) or message in seen:
+            continue
+        seen.add(message)
+        if failed:
+            path, line, written = locate_reference(failed["url"], sources)
+            problems.error(f"'{written}' could not be loaded: {failed['reason'].strip()}", path, line)
+        elif reading is not None:
+            at = re.search(r"\bat (\d+):\d+", message)
+            diagnostics.warn(f"WeasyPrint: {message}", reading, int(at[1]) if at else None)
+        else:
+            snippet = re.search(r"`([^`\n]+)`|'([^'\n]+)'", message)
+            needle = snippet and (snippet[1] or snippet[2])
+            where = next((source for source in sources if needle and needle in source.text), sources[-1])
+            diagnostics.warn(f"WeasyPrint: {message}", where.path, line_of(where.text, needle) if needle else None)
+    problems.raise_errors()
