@@ -102,6 +102,7 @@ def build(options: BuildOptions) -> BuildResult:
                 restored = store.restore(key, entry, out)
             if restored is not None:
                 return BuildResult(outputs=restored, warnings=entry.warnings)
+            stages.begin(1)
             with stages.stage("read"):
                 read = _read(project, store)
         return _build_fresh(options, read, out, store, key, reads, stages)
