@@ -3,7 +3,8 @@
 Everything is read, validated and rendered before any writer runs. Writers write
 into a staging folder inside the output folder; only when all of them succeed are the
 finished files moved into place, so a failed or interrupted build leaves the previous
-outputs as they were.
+outputs as they were. A build whose inputs are all unchanged is answered by the build
+cache (:mod:`.cache`), which puts back the very bytes a full build writes.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import load_config
+from . import markdown
+from .cache import BuildCache, recording_reads
+from .config import Config, load_config
 from .errors import Diagnostics, Problem, ProjectError
-from .manuscript import load_manuscript
+from .manuscript import Book, load_manuscript
 from .progress import Progress
 from .render import render
 from .writers import WRITERS, BuildSession, Written
@@ -34,6 +37,7 @@ class BuildOptions:
     out: Path | None = None
     formats: tuple[str, ...] = ALL_FORMATS
     strict: bool = False
+    cache: bool = True  # reuse and keep builds in PROJECT/.zinepress-cache
     progress: Progress | None = field(default=None, compare=False)  # where each stage is reported
 
 
@@ -73,16 +77,62 @@ def metadata_datetime(value: str) -> dt.datetime | None:
 
 
 def build(options: BuildOptions) -> BuildResult:
-    """Build the project's outputs, reporting each stage to ``options.progress``."""
+    """Build the project's outputs, reporting each stage to ``options.progress``.
+
+    A build whose inputs are all unchanged is taken from the cache: its "read" stage only
+    hashes the inputs, and a "restore" stage puts back the stored outputs.
+    """
     unknown = [name for name in options.formats if name not in WRITERS]
     if unknown:
         raise ValueError(f"unknown format {unknown[0]!r}: choose from {', '.join(WRITERS)}")
     stages = options.progress or Progress()
-    stages.begin(2 + len(options.formats))
+    stages.begin(1)
     project = options.project.resolve()
-    with stages.stage("read"):
-        config = load_config(project)
-        book = load_manuscript(config)
+    out = (options.out or project / "build").resolve()
+    store = BuildCache(project) if options.cache else None
+    with recording_reads() as reads:
+        with stages.stage("read"):
+            key = _cache_key(store, options.formats, out)
+            entry = store.lookup(key) if store and key else None
+            read = None if entry else _read(project, store)
+        if entry is not None:
+            stages.begin(1)
+            with stages.stage("restore"):
+                _fail_on_warnings(options, entry.warnings)
+                restored = store.restore(key, entry, out)
+            if restored is not None:
+                return BuildResult(outputs=restored, warnings=entry.warnings)
+            stages.begin(1)
+            with stages.stage("read"):
+                read = _read(project, store)
+        return _build_fresh(options, read, out, store, key, reads, stages)
+
+
+def _cache_key(store: BuildCache | None, formats: tuple[str, ...], out: Path) -> str | None:
+    """The cache key of this build, or None when caching is off or an input cannot be read."""
+    try:
+        return store.key(formats, out) if store else None
+    except OSError:
+        return None
+
+
+def _read(project: Path, store: BuildCache | None) -> tuple[Config, Book]:
+    """The project's settings and manuscript, read and checked (chapter Markdown from the cache if on)."""
+    config = load_config(project)
+    return config, load_manuscript(config, store.chapter_html if store else markdown.chapter_html)
+
+
+def _fail_on_warnings(options: BuildOptions, warnings) -> None:
+    """With ``--strict``, warnings are errors: raise them before anything is written."""
+    if options.strict and warnings:
+        raise ProjectError("", problems=[Problem(p.message, p.path, p.line, "error") for p in warnings])
+
+
+def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, store: BuildCache | None,
+                 key: str | None, reads: set[Path], stages: Progress) -> BuildResult:
+    """Render, write and publish; store the outputs in the cache when the inputs did not change meanwhile."""
+    config, book = read
+    stages.begin(1 + len(options.formats))
     diagnostics = Diagnostics(warnings=list(book.warnings))
     with stages.stage("render"):
         rendered = render(book)
@@ -90,15 +140,14 @@ def build(options: BuildOptions) -> BuildResult:
                *(asset.path for asset in book.assets)]
     session = BuildSession(rendered, source_date(sources, config.date), diagnostics, options.formats)
 
-    out = (options.out or project / "build").resolve()
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".zinepress-staging-", dir=out))
     try:
         written = _write_all(options.formats, rendered, staging, session, stages)
-        if options.strict and diagnostics.warnings:
-            raise ProjectError("", problems=[Problem(p.message, p.path, p.line, "error")
-                                             for p in diagnostics.warnings])
+        if key and _cache_key(store, options.formats, out) == key:
+            store.store(key, written, diagnostics.warnings, reads)
+        _fail_on_warnings(options, diagnostics.warnings)
         outputs = [_publish(path, out) for path in written]
     finally:
         shutil.rmtree(staging, ignore_errors=True)

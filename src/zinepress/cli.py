@@ -50,8 +50,9 @@ def cli() -> None:
 @click.option("--format", "formats", type=click.Choice(ALL_FORMATS), multiple=True,
               help="A format to build; repeat for several. Default: all.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--no-cache", is_flag=True, help="Build everything anew, without PROJECT/.zinepress-cache.")
 @output_options
-def build_command(project: Path, out: Path | None, formats: tuple[str, ...], strict: bool,
+def build_command(project: Path, out: Path | None, formats: tuple[str, ...], strict: bool, no_cache: bool,
                   quiet: bool, verbose: bool) -> None:
     """Build PROJECT (default: the current folder).
 
@@ -61,10 +62,11 @@ def build_command(project: Path, out: Path | None, formats: tuple[str, ...], str
       zinepress build my-book --format epub --format pdf
       zinepress build my-book --out dist --strict
       zinepress build --verbose      # with the time of each stage
+      zinepress build --no-cache     # everything anew, ignoring .zinepress-cache
     """
     progress = progress_for(quiet, verbose)
     options = BuildOptions(project=project, out=out, formats=formats or ALL_FORMATS, strict=strict,
-                           progress=progress)
+                           cache=not no_cache, progress=progress)
     try:
         result = build(options)
     finally:

@@ -3,23 +3,23 @@
 The one way zinepress reads a project's files. It resolves paths (symlinks included)
 and refuses anything outside the project, every network URL (``http:``, ``ftp:``,
 protocol-relative ``//host``…), ``file:`` URLs outside the project and device files.
-WeasyPrint gets a :class:`ConfinedFetcher`, which remembers each refusal so that the
+WeasyPrint gets a :class:`ConfinedFetcher` (in :mod:`.urlfetcher`, loaded on first use so
+that reading a file never imports WeasyPrint), which remembers each refusal so that the
 build reports it at the line where the reference was written instead of dropping it.
+Every file read is noted for the build cache (:func:`.cache.note_read`).
 """
 
 from __future__ import annotations
 
-import mimetypes
 import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
-from urllib.request import url2pathname
 
 import jinja2
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from .cache import note_read
 from .errors import ProjectError
 
 MAX_FETCH_BYTES = 64 * 1024 * 1024
@@ -43,6 +43,7 @@ def confined_path(project: Path, path: Path) -> Path:
         raise RefusedFetch("it is not a regular file")
     if status.st_size > MAX_FETCH_BYTES:
         raise RefusedFetch(f"it is larger than {MAX_FETCH_BYTES // 2**20} MB")
+    note_read(resolved)
     return resolved
 
 
@@ -71,30 +72,6 @@ def resolve_reference(reference: str, base: Path, project: Path) -> Path:
     if not parts.path:
         raise RefusedFetch("it names no file")
     return confined_path(project, base / unquote(parts.path))
-
-
-class ConfinedFetcher(URLFetcher):
-    """A WeasyPrint URL fetcher that only reads files of the project (and ``data:`` URLs)."""
-
-    def __init__(self, project: Path):
-        super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False)
-        self.project = project.resolve()
-        self.refused: list[tuple[str, str]] = []
-
-    def fetch(self, url: str, headers=None):
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        if scheme == "data":
-            return super().fetch(url, headers)
-        try:
-            if scheme != "file" or parts.netloc.lower() not in LOCAL_HOSTS:
-                raise RefusedFetch("it is on the network, and zinepress fetches nothing")
-            resolved = confined_path(self.project, Path(url2pathname(unquote(parts.path))))
-        except RefusedFetch as refusal:
-            self.refused.append((url, str(refusal)))
-            raise
-        media_type = mimetypes.guess_type(resolved.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(resolved.as_uri(), resolved.read_bytes(), {"Content-Type": media_type})
 
 
 @dataclass(frozen=True)
@@ -149,3 +126,11 @@ class ConfinedLoader(jinja2.FileSystemLoader):
             except RefusedFetch as refusal:
                 raise ProjectError(f"layout '{template}' is not read: {refusal}", path) from None
         return super().get_source(environment, template)
+
+
+def __getattr__(name: str):
+    """``ConfinedFetcher`` is loaded on first use from :mod:`.urlfetcher`: reading a file never imports WeasyPrint."""
+    if name == "ConfinedFetcher":
+        from .urlfetcher import ConfinedFetcher
+        return ConfinedFetcher
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -153,8 +153,11 @@ def default_slug(path: Path) -> str:
     return re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "chapter"
 
 
-def load_manuscript(config: Config) -> Book:
-    """Read every chapter and the comments of ``config.manuscript``, validated."""
+def load_manuscript(config: Config, chapter_html=markdown.chapter_html) -> Book:
+    """Read every chapter and the comments of ``config.manuscript``, validated.
+
+    ``chapter_html`` turns a chapter's Markdown into HTML (the build cache passes a cached one).
+    """
     problems = Diagnostics()
     folder = config.manuscript
     sources = sorted(p for p in folder.glob("*.md") if p.name != "comments.md")
@@ -165,7 +168,7 @@ def load_manuscript(config: Config) -> Book:
     assets: dict[str, Asset] = {}
     for source in sources:
         try:
-            chapters.append(_load_chapter(source, config, problems, assets))
+            chapters.append(_load_chapter(source, config, problems, assets, chapter_html))
         except ProjectError as error:
             problems.errors.extend(error.problems)
     seen: dict[str, Path] = {}
@@ -189,7 +192,8 @@ def load_manuscript(config: Config) -> Book:
                 warnings=tuple(problems.warnings))
 
 
-def _load_chapter(source: Path, config: Config, problems: Diagnostics, assets: dict[str, Asset]) -> Chapter:
+def _load_chapter(source: Path, config: Config, problems: Diagnostics, assets: dict[str, Asset],
+                  chapter_html=markdown.chapter_html) -> Chapter:
     text = read_text(source, config.project)
     yaml_text, body, body_line = split_front_matter(text, source)
     meta = parse_yaml(yaml_text, source, 2)
@@ -230,7 +234,7 @@ def _load_chapter(source: Path, config: Config, problems: Diagnostics, assets: d
 
     check_nesting(body, source, body_line)
     try:
-        html = markdown.chapter_html(body)
+        html = chapter_html(body)
     except RecursionError:
         raise ProjectError("the Markdown is nested too deeply to be read", source, body_line) from None
     fragment = parse_fragment(html)

@@ -1,13 +1,46 @@
-"""The output writers, by format name."""
+"""The output writers, by format name.
+
+A writer's module is imported when the writer is first asked for, so that a build the
+cache answers (or ``--help``) never loads WeasyPrint.
+"""
+
+from collections.abc import Iterator, MutableMapping
+from importlib import import_module
 
 from .base import BuildSession, Writer, Written
-from .epub import EpubWriter
-from .pdf import PdfWriter
-from .press import PressWriter
-from .site import SiteWriter
-from .zine import ZineWriter
 
-WRITERS: dict[str, type[Writer]] = {writer.name: writer for writer in (EpubWriter, PdfWriter, PressWriter,
-                                                                      ZineWriter, SiteWriter)}
+
+class _Registry(MutableMapping):
+    """Format name → writer class; a writer registered as ``".module:Class"`` is imported on first use."""
+
+    def __init__(self, places: dict[str, str | type[Writer]]):
+        self._places = dict(places)
+
+    def __getitem__(self, name: str) -> type[Writer]:
+        place = self._places[name]
+        if not isinstance(place, str):
+            return place
+        module, _, attribute = place.partition(":")
+        return getattr(import_module(module, __name__), attribute)
+
+    def __setitem__(self, name: str, writer: str | type[Writer]) -> None:
+        self._places[name] = writer
+
+    def __delitem__(self, name: str) -> None:
+        del self._places[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._places
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._places)
+
+    def __len__(self) -> int:
+        return len(self._places)
+
+
+WRITERS: MutableMapping[str, type[Writer]] = _Registry({"epub": ".epub:EpubWriter", "pdf": ".pdf:PdfWriter",
+                                                        "print": ".press:PressWriter", "zine": ".zine:ZineWriter",
+                                                        "site": ".site:SiteWriter"})
 
 __all__ = ["WRITERS", "BuildSession", "Writer", "Written"]
