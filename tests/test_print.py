@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -12,7 +13,7 @@ from PIL import Image
 from pypdf import PdfReader
 from weasyprint import HTML
 
-from conftest import PROJECTS, copy_project, pdf_text, run
+from conftest import PROJECTS, ROOT, copy_project, pdf_text, run
 from zinepress.cli import main
 
 MM = 72 / 25.4
@@ -268,3 +269,13 @@ def test_marks_none_leaves_no_room_beyond_the_bleed(tmp_path):
     for page in boxes(project / "build" / "a-minimal-book-print.pdf"):
         assert page["MediaBox"] == page["BleedBox"]
         assert same_size(size_mm(page["BleedBox"]), (154.0, 216.0))
+
+
+def test_first_lines_keep_their_text_in_the_pdf(tmp_path):
+    """Accents and ligatures on a chapter's first line come back out of the PDF as written."""
+    project = copy_project(PROJECTS / "minimal", tmp_path / "book")
+    shutil.copytree(ROOT / "styles", project / "styles")
+    words = "A fine café, a résumé, naïve fiction, affluent élan"
+    (project / "manuscript" / "01-start.md").write_text(f"---\ntitle: Start\n---\n\n{words}.\n", encoding="utf-8")
+    assert main(["build", str(project), "--format", "pdf"]) == 0
+    assert words in " ".join(pdf_text(project / "build" / "a-minimal-book.pdf").split())
