@@ -290,12 +290,13 @@ def _check_links(chapters: list[Chapter], problems: Diagnostics) -> None:
     """Links to other chapters (``02-next.md#anchor``) must reach a chapter and an id."""
     by_file = {chapter.source.name: chapter for chapter in chapters}
     for chapter in chapters:
+        source_text = None
         for href in re.findall(r'href="([^"]*)"', chapter.html):
             parts = urlsplit(href)
             if parts.scheme or parts.netloc:
                 continue
-            body = read_text(chapter.source)
-            line = line_of(body, href.split("#")[0] or href) or chapter.body_line
+            source_text = source_text or read_text(chapter.source)
+            line = line_of(source_text, href.split("#")[0] or href) or chapter.body_line
             if parts.path:
                 target = by_file.get(Path(unquote(parts.path)).name)
                 if not parts.path.endswith(".md") or target is None:
