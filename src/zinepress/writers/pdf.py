@@ -17,6 +17,7 @@ import hashlib
 import logging
 import multiprocessing
 import posixpath
+import threading
 from io import BytesIO
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
@@ -103,7 +104,8 @@ def computed(session: BuildSession, key: str, compute) -> bytes:
 
 def _digital_pdf(rendered: RenderedBook, session: BuildSession) -> bytes:
     first_body = first_body_page(layout(rendered, session), rendered)
-    if "print" in session.formats and "print-pdf" not in session.cache:
+    forking_is_safe = threading.current_thread() is threading.main_thread()  # not inside a preview server
+    if "print" in session.formats and "print-pdf" not in session.cache and forking_is_safe:
         from .press import press_pdf  # the press module builds on this one
         session.cache["print-pdf"] = InBackground(lambda: press_pdf(rendered, session))
     return written_pdf(rendered, session, "pdf/ua-1", finisher=lambda document, pdf: _trim_and_label(pdf, first_body))
