@@ -17,6 +17,8 @@ import pytest
 from PIL import Image
 
 from conftest import PROJECTS, ROOT, run
+from zinepress.build import ALL_FORMATS
+from zinepress.writers import WRITERS
 
 PRINT_CSS = """@page { margin: 15mm; @bottom-center { content: counter(page); } }
 body { font-family: serif; font-size: 11pt; }
@@ -84,6 +86,8 @@ def test_the_registry_names_every_writer_and_loads_it_on_demand():
                            env={**os.environ, "PYTHONPATH": str(ROOT / "src")}).stdout.strip()
     assert shown == ("False [('epub', 'epub', False, True), ('pdf', 'pdf', False, True), "
                      "('print', 'print', False, True), ('zine', 'zine', False, True), ('site', 'site', True, True)]")
+    assert [WRITERS.lists_books(name) for name in ALL_FORMATS] == [False, False, False, False, True], \
+        "the registry's own table agrees with the classes"
 
 
 def test_strict_fails_on_replayed_warnings_without_writing(project, tmp_path, capsys):

@@ -365,6 +365,18 @@ def test_site_alone_warns_that_it_lists_nothing(tmp_path, capsys):
     assert not (project / "build").exists()
 
 
+def test_site_alone_lists_the_books_an_earlier_build_left(tmp_path, capsys):
+    project = shutil.copytree(PROJECTS / "minimal", tmp_path / "book")
+    assert run(["build", str(project), "--format", "epub", "--no-cache"], capsys)[0] == 0
+    epub = (project / "build" / "a-minimal-book.epub").read_bytes()
+    code, out, err = run(["build", str(project), "--format", "site", "--strict", "--no-cache"], capsys)
+    assert code == 0, err
+    build = project / "build"
+    assert (build / "a-minimal-book.epub").read_bytes() == epub, "the earlier book is listed, not rebuilt"
+    assert page(build).xpath("//a[contains(@class, 'button')]/@href") == ["a-minimal-book.epub"]
+    assert f"{hashlib.sha256(epub).hexdigest()}  a-minimal-book.epub" in (build / "SHA256SUMS").read_text()
+
+
 def test_page_for_a_book_in_korean(tmp_path, capsys):
     project = shutil.copytree(PROJECTS / "minimal", tmp_path / "book")
     (project / "manuscript" / "book.toml").write_text(
@@ -384,3 +396,13 @@ def test_human_sizes():
     from zinepress.writers.site import human_size
     assert [human_size(n) for n in (0, 999, 1000, 9949, 9950, 999_499, 999_500, 12_345_678)] == \
         ["0 bytes", "999 bytes", "1.0 kB", "9.9 kB", "10 kB", "999 kB", "1.0 MB", "12 MB"]
+
+
+def test_cached_site_alone_follows_the_books_left_in_the_folder(tmp_path, capsys):
+    project = shutil.copytree(PROJECTS / "minimal", tmp_path / "book")
+    build = project / "build"
+    assert run(["build", str(project), "--format", "site"], capsys)[0] == 0
+    assert page(build).xpath("//a[contains(@class, 'button')]/@href") == []
+    assert run(["build", str(project), "--format", "epub"], capsys)[0] == 0
+    assert run(["build", str(project), "--format", "site"], capsys)[0] == 0
+    assert page(build).xpath("//a[contains(@class, 'button')]/@href") == ["a-minimal-book.epub"]

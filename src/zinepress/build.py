@@ -111,9 +111,18 @@ def build(options: BuildOptions) -> BuildResult:
 def _cache_key(store: BuildCache | None, formats: tuple[str, ...], out: Path) -> str | None:
     """The cache key of this build, or None when caching is off or an input cannot be read."""
     try:
-        return store.key(formats, out) if store else None
+        return store.key(formats, out, _listable(formats, out)) if store else None
     except OSError:
         return None
+
+
+def _listable(formats: tuple[str, ...], out: Path) -> tuple[Path, ...]:
+    """Books in ``out`` that a downloads page built without their format would list (see ``_earlier_books``)."""
+    if not out.is_dir() or not any(WRITERS.lists_books(name) for name in formats):
+        return ()
+    if all(name in formats for name in WRITERS if not WRITERS.lists_books(name)):
+        return ()  # every book is made this time: none is taken from an earlier build
+    return tuple(sorted(path for path in out.iterdir() if path.suffix in (".epub", ".pdf") and path.is_file()))
 
 
 def _read(project: Path, store: BuildCache | None) -> tuple[Config, Book]:
@@ -144,7 +153,7 @@ def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, st
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".zinepress-staging-", dir=out))
     try:
-        written = _write_all(options.formats, rendered, staging, session, stages)
+        written = _write_all(options.formats, rendered, staging, out, session, stages)
         if key and _cache_key(store, options.formats, out) == key:
             store.store(key, written, diagnostics.warnings, reads)
         _fail_on_warnings(options, diagnostics.warnings)
@@ -156,9 +165,10 @@ def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, st
     return BuildResult(outputs=tuple(outputs), warnings=tuple(diagnostics.warnings))
 
 
-def _write_all(formats: tuple[str, ...], rendered, staging: Path, session: BuildSession,
+def _write_all(formats: tuple[str, ...], rendered, staging: Path, out: Path, session: BuildSession,
                stages: Progress) -> list[Path]:
-    """Run the writers into ``staging``: the books first, then those that list the books (the site).
+    """Run the writers into ``staging``: the books first, then those that list the books (the site),
+    which also list the books an earlier build left in ``out``.
 
     Returns the written files in the order they should be published: the books first, the
     pages that link to them last.
@@ -170,11 +180,26 @@ def _write_all(formats: tuple[str, ...], rendered, staging: Path, session: Build
         with stages.stage(writer.name):
             written.append(Written(writer.write(rendered, staging, session), writer))
     paths = [output.path for output in written]
-    for writer in writers:
-        if writer.needs_outputs:
-            with stages.stage(writer.name):
-                paths += writer.write(rendered, staging, session, outputs=tuple(written))
+    listers = [writer for writer in writers if writer.needs_outputs]
+    if listers:
+        listed = tuple(written) + _earlier_books(formats, rendered, out)
+    for writer in listers:
+        with stages.stage(writer.name):
+            paths += writer.write(rendered, staging, session, outputs=listed)
     return paths
+
+
+def _earlier_books(formats: tuple[str, ...], rendered, out: Path) -> tuple[Written, ...]:
+    """Books of formats not built this time that an earlier build left in ``out``: the page lists them too."""
+    earlier = []
+    for name in WRITERS:
+        if name in formats or WRITERS[name].needs_outputs:
+            continue
+        writer = WRITERS[name]()
+        path = out / writer.file_name(rendered)
+        if path.is_file():
+            earlier.append(Written(path, writer))
+    return tuple(earlier)
 
 
 def _publish(path: Path, out: Path) -> Path:

@@ -123,8 +123,9 @@ class BuildCache:
         self.folder = self.project / CACHE_FOLDER
         self.markdown_used: set[Path] = set()
 
-    def key(self, formats: tuple[str, ...], out: Path) -> str:
-        """The hash of every input of a build of ``formats`` into ``out``."""
+    def key(self, formats: tuple[str, ...], out: Path, listed: tuple[Path, ...] = ()) -> str:
+        """The hash of every input of a build of ``formats`` into ``out``, and of the earlier
+        outputs in ``listed`` that the build's downloads page lists."""
         epoch = os.environ.get("SOURCE_DATE_EPOCH")
         digest = hashlib.sha256(f"{tool_fingerprint()}\n{','.join(formats)}\nSOURCE_DATE_EPOCH={epoch}\n".encode())
         digest.update(_font_folders().encode())
@@ -134,6 +135,8 @@ class BuildCache:
                 content = self._content(path)
                 stamp = int(path.stat().st_mtime) if epoch is None and name == "manuscript" and content else ""
                 digest.update(f"\n{path.relative_to(self.project).as_posix()}\0{content}\0{stamp}".encode())
+        for path in listed:
+            digest.update(f"\nlisted:{path.name}\0{self._content(path)}".encode())
         return digest.hexdigest()
 
     def _content(self, path: Path) -> str:

@@ -13,8 +13,14 @@ from .base import BuildSession, Writer, Written
 class _Registry(MutableMapping):
     """Format name → writer class; a writer registered as ``".module:Class"`` is imported on first use."""
 
-    def __init__(self, places: dict[str, str | type[Writer]]):
+    def __init__(self, places: dict[str, str | type[Writer]], listers: frozenset[str] = frozenset()):
         self._places = dict(places)
+        self._listers = listers
+
+    def lists_books(self, name: str) -> bool:
+        """Whether the writer lists the books (its class's ``needs_outputs``), known without importing it."""
+        place = self._places[name]
+        return place.needs_outputs if not isinstance(place, str) else name in self._listers
 
     def __getitem__(self, name: str) -> type[Writer]:
         place = self._places[name]
@@ -41,6 +47,6 @@ class _Registry(MutableMapping):
 
 WRITERS: MutableMapping[str, type[Writer]] = _Registry({"epub": ".epub:EpubWriter", "pdf": ".pdf:PdfWriter",
                                                         "print": ".press:PressWriter", "zine": ".zine:ZineWriter",
-                                                        "site": ".site:SiteWriter"})
+                                                        "site": ".site:SiteWriter"}, listers=frozenset({"site"}))
 
 __all__ = ["WRITERS", "BuildSession", "Writer", "Written"]

@@ -92,14 +92,14 @@ class SiteWriter(Writer):
         books = [describe(output.path, getattr(output.writer, "description", output.writer.name))
                  for output in outputs]
         if not books:
-            session.diagnostics.warn("the downloads page lists no book: build 'site' together with a book format",
+            session.diagnostics.warn("the downloads page lists no book: build a book format first, or with 'site'",
                                      config.path)
         cover = session.once("cover", lambda: cover_for(config))
         images = write_cover(cover, folder)
         written = [folder / image.name for image in images]
         bundle = None
         if config.site.bundle and books:
-            members = [folder / book.name for book in books] + [folder / images[0].name]
+            members = [output.path for output in outputs] + [folder / images[0].name]
             path = write_atomically(folder / f"{config.slug}.zip",
                                     bundle_bytes(members, config.slug, session.source_date))
             bundle = describe(path, "Every format in one ZIP archive")
