@@ -24,13 +24,13 @@ import importlib.metadata
 import json
 import os
 import stat
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from .errors import Problem
+from .atomic import write_atomically
 
 CACHE_FOLDER = ".zinepress-cache"
 FORMAT = "zinepress-cache 1"
@@ -190,7 +190,7 @@ class BuildCache:
             missing[target] = data
         out.mkdir(parents=True, exist_ok=True)
         for target, data in missing.items():
-            _write_atomically(target, data)
+            write_atomically(target, data)
         os.utime(self._entry_path(key))
         return tuple(out / name for name, _ in entry.outputs)
 
@@ -207,14 +207,14 @@ class BuildCache:
             sha = file_digest(path)
             if not self._object(sha).is_file():
                 self._object(sha).parent.mkdir(parents=True, exist_ok=True)
-                _write_atomically(self._object(sha), path.read_bytes())
+                write_atomically(self._object(sha), path.read_bytes())
             entries.append((path.name, sha))
         extras = sorted((path.relative_to(self.project).as_posix(), file_digest(path)) for path in reads
                         if path.is_relative_to(self.project) and path.is_file()
                         and path.relative_to(self.project).parts[0] not in INPUT_FOLDERS)
         data = {"outputs": entries, "warnings": [self._record(problem) for problem in warnings], "extras": extras}
         self._entry_path(key).parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(self._entry_path(key), json.dumps(data, indent=1).encode("utf-8"))
+        write_atomically(self._entry_path(key), json.dumps(data, indent=1).encode("utf-8"))
         self.prune()
 
     def prune(self) -> None:
@@ -269,21 +269,9 @@ class BuildCache:
         html = chapter_html(text)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomically(path, html.encode("utf-8"))
+            write_atomically(path, html.encode("utf-8"))
         except OSError:
             pass  # not kept (a read-only project): rendered again next time
         return html
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 

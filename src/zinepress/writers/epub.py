@@ -20,11 +20,12 @@ from pathlib import Path
 from ebooklib import epub
 from lxml import etree
 
+from ..atomic import write_atomically
 from ..fetch import read_confined
 from ..render import RenderedBook
 from ..stylesheets import check_stylesheet, stylesheet_path, stylesheet_text
 from . import accessibility, pagelist
-from .base import BuildSession, Writer, write_atomically
+from .base import BuildSession, Writer
 from .fonts import embeddable_font
 from .pdf import layout
 

@@ -29,10 +29,11 @@ from pypdf.constants import PageLabelStyle
 from weasyprint import CSS, HTML
 from weasyprint.formatting_structure.boxes import ReplacedBox
 
+from ..atomic import write_atomically
 from ..fetch import RefusedFetch, read_confined
 from ..render import RenderedBook
 from ..stylesheets import check_stylesheet, stylesheet_path, stylesheet_text
-from .base import BuildSession, Writer, write_atomically
+from .base import BuildSession, Writer
 from .watch import fetcher, watched
 
 

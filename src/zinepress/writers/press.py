@@ -18,9 +18,10 @@ import pypdf
 from pypdf.generic import (ArrayObject, ByteStringObject, DecodedStreamObject, DictionaryObject, NameObject,
                            NumberObject, RectangleObject, StreamObject, TextStringObject)
 
+from ..atomic import write_atomically
 from ..config import PrintSettings
 from ..render import RenderedBook
-from .base import BuildSession, Writer, write_atomically
+from .base import BuildSession, Writer
 from .pdf import computed, finish, first_body_page, layout, open_for_editing, set_page_labels, written_pdf
 
 POINTS_PER_MM = 72 / 25.4

@@ -22,9 +22,10 @@ from pathlib import Path
 from lxml import etree
 from PIL import Image, ImageOps
 
+from ..atomic import write_atomically
 from ..cover import Cover, cover_for
 from ..render import RenderedBook, Renderer
-from .base import BuildSession, Writer, Written, write_atomically
+from .base import BuildSession, Writer, Written
 
 MEDIA_TYPES = {".epub": "application/epub+zip", ".pdf": "application/pdf", ".zip": "application/zip",
                ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".html": "text/html"}

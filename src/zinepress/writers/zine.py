@@ -16,8 +16,9 @@ import pypdf
 from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject, IndirectObject,
                            NameObject)
 
+from ..atomic import write_atomically
 from ..render import RenderedBook
-from .base import BuildSession, Writer, write_atomically
+from .base import BuildSession, Writer
 from .pdf import digital_pdf, finish
 
 POINTS_PER_MM = 72 / 25.4
