@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run
+from conftest import ROOT, copy_project, run
 
 from zinepress.cli import main
 from zinepress.config import TABLES, TOP_LEVEL_LISTS, TOP_LEVEL_STRINGS
@@ -136,11 +136,12 @@ def test_new_project_builds_without_warnings_and_passes_check(new_book, capsys):
 
 
 @pytest.fixture(scope="module")
-def problems_report():
-    """``zinepress check --json`` of the project with one problem of each kind: exit code and report."""
+def problems_report(tmp_path_factory):
+    """``zinepress check --json`` of (a copy of) the project with one problem of each kind: exit code and report."""
+    project = copy_project(ROOT / "tests" / "projects" / "problems", tmp_path_factory.mktemp("check") / "problems")
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
-        code = main(["check", str(ROOT / "tests" / "projects" / "problems"), "--json"])
+        code = main(["check", str(project), "--json"])
     return code, json.loads(output.getvalue())
 
 
