@@ -156,14 +156,18 @@ def _check_css(css: str, chapter: _Chapter) -> None:
             _resolve(reference, chapter)
 
 
-def _resolve(reference: str, chapter: _Chapter) -> Path | None:
+def _resolve(reference: str, chapter: _Chapter, image: bool = False) -> Path | None:
+    """The file a chapter's reference names, inside manuscript/; else None, the error reported."""
+    what = f"image '{reference}'" if image else f"'{reference}'"
     try:
         path = resolve_reference(reference, chapter.source.parent, chapter.config.project)
     except RefusedFetch as refusal:
-        chapter.error(f"'{reference}' is not read: {refusal}", reference)
+        missing = image and str(refusal) == "no such file"
+        chapter.error(f"{what} not found" if missing else f"{what} is not read: {refusal}", reference)
         return None
     if not path.is_relative_to(chapter.config.manuscript):
-        chapter.error(f"'{reference}' is not read: it must be inside manuscript/", reference)
+        outside = "must be inside manuscript/" if image else "is not read: it must be inside manuscript/"
+        chapter.error(f"{what} {outside}", reference)
         return None
     return path
 
@@ -179,7 +183,7 @@ def _check_fetched(element, attribute: str, reference: str, chapter: _Chapter) -
     is_image = (tag == "img" and attribute == "src") or (tag == "image" and "href" in attribute)
     if is_image and tag == "img" and not (element.get("alt") or "").strip():
         chapter.warn(f"image '{reference}' has no alt text: describe it for readers who cannot see it", reference)
-    path = _resolve_image(reference, chapter) if is_image else _resolve(reference, chapter)
+    path = _resolve(reference, chapter, image=is_image)
     if path is None or not is_image or element.getparent() is None:
         return
     problem, media_type = image_problem(path)
@@ -189,21 +193,6 @@ def _check_fetched(element, attribute: str, reference: str, chapter: _Chapter) -
     href = path.relative_to(chapter.config.manuscript).as_posix()
     element.set(attribute, href)
     chapter.assets.setdefault(href, Asset(href=href, path=path, media_type=media_type))
-
-
-def _resolve_image(reference: str, chapter: _Chapter) -> Path | None:
-    try:
-        path = resolve_reference(reference, chapter.source.parent, chapter.config.project)
-    except RefusedFetch as refusal:
-        if str(refusal) == "no such file":
-            chapter.error(f"image '{reference}' not found", reference)
-        else:
-            chapter.error(f"image '{reference}' is not read: {refusal}", reference)
-        return None
-    if not path.is_relative_to(chapter.config.manuscript):
-        chapter.error(f"image '{reference}' must be inside manuscript/", reference)
-        return None
-    return path
 
 
 def image_problem(path: Path) -> tuple[str | None, str]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import lxml.etree as etree
 import lxml.html
 
-XHTML_NAMESPACE = "http://www.w3.org/1999/xhtml"
-
 
 def parse_fragment(html: str) -> lxml.html.HtmlElement:
     """A fragment of HTML → a ``<div>`` element holding it."""
