@@ -23,7 +23,7 @@ from lxml import etree
 from PIL import Image, ImageOps
 
 from ..atomic import write_atomically
-from ..cover import Cover, cover_for
+from ..cover import Cover
 from ..render import RenderedBook, Renderer
 from .base import BuildSession, Writer, Written
 
@@ -95,7 +95,7 @@ class SiteWriter(Writer):
         if not books:
             session.diagnostics.warn("the downloads page lists no book: build a book format first, or with 'site'",
                                      config.path)
-        cover = session.once("cover", lambda: cover_for(config))
+        cover = rendered.cover
         images = write_cover(cover, folder)
         written = [folder / image.name for image in images]
         bundle = None
