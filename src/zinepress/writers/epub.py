@@ -27,7 +27,7 @@ from ..stylesheets import check_stylesheet, stylesheet_path, stylesheet_text
 from . import accessibility, pagelist
 from .base import BuildSession, Writer
 from .fonts import embeddable_font
-from .pdf import layout
+from .paged import paged_book
 
 STYLE_FILE_TYPES = {".woff2": "font/woff2", ".woff": "font/woff", ".otf": "font/otf", ".ttf": "font/ttf",
                     ".css": "text/css", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
@@ -81,10 +81,9 @@ def _paginated_documents(rendered: RenderedBook, session: BuildSession) -> tuple
     """The EPUB documents (by file name) with print page breaks placed, and those breaks in order."""
     documents = {document.file_name: document.xhtml.encode("utf-8") for document in rendered.epub_documents}
     body = [document for document in rendered.epub_documents if document.kind in pagelist.BODY_KINDS]
-    first = next((document for document in body if document.kind == "chapter"), None)
-    if first is None:
+    if not any(document.kind == "chapter" for document in body):
         return documents, []
-    starts = pagelist.page_starts(layout(rendered, session), [document.id for document in body], first.id)
+    starts = paged_book(rendered, session, pdf=False).page_starts
     sections = {document.id: (document.file_name, documents[document.file_name]) for document in body}
     paginated, breaks = pagelist.place_page_breaks(sections, starts)
     documents.update(paginated)

@@ -187,37 +187,14 @@ def format_counter(value: int, style: str) -> str:
     return str(value)
 
 
-def folios(pages) -> list[str]:
-    """Each page's folio: its page counter, computed as WeasyPrint does, in the style the book prints it.
+def page_starts(pages, body_sections: list[str], first_body: str | None,
+                in_body: bool = False) -> list[tuple[int, PageStart]]:
+    """Where each of the laid-out ``pages`` begins, for pages from the body's start on.
 
-    A page that prints no folio takes the style of the nearest page of the same counter run that does.
+    Returns (page index, start) pairs; the starts' folios are left for the caller, who
+    knows the page numbers the pages get in the book. ``in_body`` says the pages come
+    after the start of the body (a later part of the book).
     """
-    values, runs, run, value = [], [], 0, 0
-    for page in pages:
-        style = page._page_box.style
-        for name, amount in style["counter_reset"]:
-            if name == "page":
-                value, run = amount, run + 1
-        for name, amount in style["counter_set"]:
-            if name == "page":
-                value, run = amount, run + 1
-        for name, amount in style["counter_increment"]:
-            if name == "page":
-                value += amount
-        values.append(value)
-        runs.append(run)
-    styles = [_folio_style(page._page_box) for page in pages]
-    run_style: dict[int, str] = {}
-    for run, style in zip(runs, styles):
-        if style:
-            run_style.setdefault(run, style)
-    return [format_counter(value, style or run_style.get(run, "decimal"))
-            for value, style, run in zip(values, styles, runs)]
-
-
-def page_starts(document, body_sections: list[str], first_body: str) -> list[PageStart]:
-    """Where each page of the laid-out ``document`` begins, for pages from the body's start on."""
-    pages = document.pages
     if not pages:
         return []
     root = next(child for child in pages[0]._page_box.children if isinstance(child, boxes.BlockBox)).element
@@ -225,9 +202,8 @@ def page_starts(document, body_sections: list[str], first_body: str) -> list[Pag
     wanted = set(body_sections)
     tracker = _Tracker()
     texts: dict[int, str] = {}
-    starts: list[PageStart] = []
-    in_body = False
-    for page, folio in zip(pages, folios(pages)):
+    starts: list[tuple[int, PageStart]] = []
+    for number, page in enumerate(pages):
         first = None
         for box in _content_boxes(page._page_box):
             if isinstance(box, boxes.ReplacedBox):
@@ -247,13 +223,14 @@ def page_starts(document, body_sections: list[str], first_body: str) -> list[Pag
             continue
         if isinstance(box, boxes.ReplacedBox):
             images = [element for element in section.iter() if element.tag == box.element.tag]
-            starts.append(PageStart(folio, section.get("id"), 0, images.index(box.element)))
+            starts.append((number, PageStart("", section.get("id"), 0, images.index(box.element))))
         elif position is not None:
             offset = _offset_in(section, box.element, *position)
             key = id(section)
             if key not in texts:
                 texts[key] = _solid_text(section)
-            starts.append(PageStart(folio, section.get("id"), offset, None, texts[key][offset:offset + FOLLOWING]))
+            following = texts[key][offset:offset + FOLLOWING]
+            starts.append((number, PageStart("", section.get("id"), offset, None, following)))
     return starts
 
 
@@ -304,13 +281,12 @@ def _insert_at(section, offset: int, span) -> bool:
     return False
 
 
-def _checked_offset(section, start: PageStart) -> int:
+def _checked_offset(section, start: PageStart, text: str) -> int:
     """The page's offset in the EPUB section, moved to the nearest place where its text really is.
 
     The two editions share their text, but a layout may move things (a footnote set at its call,
     say); the characters that follow the page break tell where it belongs.
     """
-    text = _solid_text(section)
     if not start.following or text[start.offset:start.offset + len(start.following)] == start.following:
         return start.offset
     places = [match.start() for match in re.finditer(re.escape(start.following), text)]
@@ -326,6 +302,7 @@ def place_page_breaks(documents: dict[str, tuple[str, bytes]], starts: list[Page
     trees = {}
     taken: dict[str, set[str]] = {}
     placed: list[PageBreak] = []
+    texts: dict[tuple[str, str], str] = {}  # markers add no text, so a section's text stays the same
     for start in starts:
         if start.section not in documents:
             continue
@@ -342,8 +319,12 @@ def place_page_breaks(documents: dict[str, tuple[str, bytes]], starts: list[Page
                 continue
             images[start.image].addprevious(span)
             span.tail = None
-        elif not _insert_at(section, _checked_offset(section, start), span):
-            continue
+        else:
+            key = (file_name, start.section)
+            if key not in texts:
+                texts[key] = _solid_text(section)
+            if not _insert_at(section, _checked_offset(section, start, texts[key]), span):
+                continue
         placed.append(PageBreak(start.folio, file_name, span.get("id")))
     serialized = {name: etree.tostring(tree, xml_declaration=True, encoding="UTF-8", doctype="<!DOCTYPE html>")
                   for name, tree in trees.items()}

@@ -1,0 +1,796 @@
+"""``RenderedBook`` → the print edition laid out part by part: each part's PDF, folios and page starts.
+
+WeasyPrint's layout is the cost of a build. The print HTML is split at its top-level
+sections into parts: the front matter (everything before the first chapter), then one
+part per section. Parts are laid out side by side in forked worker processes and each
+is written there as its own ``pdf/ua-1`` file (with the bleed), joined afterwards.
+
+What makes the parts add up to the book laid out whole:
+
+* **Neighbours.** Each part holds an empty copy ("ghost") of the section before it and of
+  the one after it, so selectors such as ``.toc + .chapter`` and the section's own
+  ``break-before`` behave as in the whole book. The pages before the part's first section
+  are dropped; the pages up to the next section's ghost are kept, so a blank verso before
+  a chapter that opens on a right-hand page belongs to the part before it.
+* **Folios.** Pages are laid out first; once every part's page count is known, each part's
+  page counter is moved on by the pages before it, and WeasyPrint's margin boxes (folios,
+  running heads) are made again with the moved counter (and the book's total for
+  ``counter(pages)``).
+* **Sides.** A part starts on a right-hand page; one whose first page falls on a left-hand
+  page of the book is laid out again starting on the left.
+* **The contents.** The front matter is laid out last: for every link it holds to a later
+  part, an empty placeholder page after it carries the target's page number, so
+  ``target-counter()`` gives the real number; the placeholders are dropped.
+* **Links across parts** keep working: a part names the anchors it links to on its first
+  page ("borrowed" names), and the join keeps only each anchor's real place.
+
+A book whose sections do not each start a new page (or whose stylesheet counts pages to
+targets across parts) is laid out whole, as one part.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import posixpath
+import dataclasses
+import datetime as dt
+import logging
+import multiprocessing
+import os
+import pickle
+import threading
+import traceback
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
+
+import lxml.html
+from PIL import Image, UnidentifiedImageError
+from weasyprint import CSS, HTML
+from weasyprint import layout as weasy_layout
+from weasyprint.formatting_structure import boxes
+from weasyprint.formatting_structure.boxes import ReplacedBox
+from weasyprint.layout.background import layout_backgrounds
+
+from ..errors import Diagnostics, Problem, ProjectError
+from ..fetch import RefusedFetch, read_confined
+from ..render import RenderedBook
+from ..stylesheets import check_stylesheet, stylesheet_path, stylesheet_text
+from . import pagelist
+from .base import BuildSession
+from .watch import fetcher, watched
+
+LEAD_GHOST = "zinepress-lead-ghost"
+TRAIL_GHOST = "zinepress-trail-ghost"
+PLACEHOLDER_PAGE = "zinepress-target"
+MAX_FRONT_LAYOUTS = 4
+MAX_SIDE_ROUNDS = 3
+
+_make_margin_boxes = weasy_layout.make_margin_boxes
+_recording: list | None = None
+
+
+def _recording_margin_boxes(context, page, state):
+    """WeasyPrint's own ``make_margin_boxes``, remembering what it needs to make them again."""
+    if _recording is not None:
+        _recording.append((context, page, copy.deepcopy(state)))
+    return _make_margin_boxes(context, page, state)
+
+
+weasy_layout.make_margin_boxes = _recording_margin_boxes
+
+
+# ---------------------------------------------------------------- the parts
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of the print HTML: a whole HTML document with its ghosts, ready for WeasyPrint."""
+
+    index: int
+    html: str
+    section_ids: tuple[str, ...]  # ids of the book's sections it holds
+    links_out: tuple[str, ...] = ()  # ids it links to that live in other parts
+    size: int = 0  # a measure of its work (characters), to share the parts between workers
+
+
+def split(rendered: RenderedBook) -> list[Part]:
+    """The print HTML as parts: the front matter, then one per top-level section; one part when it cannot split."""
+    document = lxml.html.document_fromstring(rendered.print_html)
+    body = document.find("body")
+    whole = [Part(0, rendered.print_html, tuple(_ids(document)), (), len(rendered.print_html))]
+    chapters = rendered.book.chapters
+    sections = list(body)
+    if (body is None or not chapters or (body.text or "").strip()
+            or any(not isinstance(section.tag, str) or (section.tail or "").strip() for section in sections)):
+        return whole
+    first = next((index for index, section in enumerate(sections) if section.get("id") == chapters[0].slug), None)
+    if not first:
+        return whole
+    groups = [sections[:first]] + [[section] for section in sections[first:]]
+    for number, group in enumerate(groups):
+        if group[0].get("id") is None:
+            group[0].set("id", f"zinepress-part-{number}")
+    owner = {}
+    for number, group in enumerate(groups):
+        for section in group:
+            for element_id in _ids(section):
+                owner.setdefault(element_id, number)
+    parts = []
+    for number, group in enumerate(groups):
+        before = groups[number - 1][-1] if number else None
+        after = groups[number + 1][0] if number + 1 < len(groups) else None
+        links = sorted({target for section in group for target in _internal_links(section)
+                        if owner.get(target, number) != number})
+        html = _part_html(document, group, before, after)
+        parts.append(Part(number, html, tuple(element.get("id") for element in group), tuple(links), len(html)))
+    return parts
+
+
+def _ids(element) -> list[str]:
+    return [value for value in element.xpath(".//@id | @id")]
+
+
+def _internal_links(element) -> list[str]:
+    return [href[1:] for href in element.xpath(".//a/@href") if href.startswith("#") and len(href) > 1]
+
+
+def _ghost(section, ghost_id: str):
+    """An empty copy of ``section``: same element and attributes, no content, its own id."""
+    ghost = copy.deepcopy(section)
+    for child in list(ghost):
+        ghost.remove(child)
+    ghost.text = ghost.tail = None
+    for name in ("id", "aria-labelledby", "style"):
+        ghost.attrib.pop(name, None)
+    ghost.set("id", ghost_id)
+    return ghost
+
+
+def _part_html(document, group, before, after) -> str:
+    """One part as a whole HTML document: ``group`` between ghosts of its neighbours."""
+    part = copy.deepcopy(document)
+    body = part.find("body")
+    for child in list(body):
+        body.remove(child)
+    body.text = "\n"
+    if before is not None:
+        body.append(_ghost(before, LEAD_GHOST))
+    for section in group:
+        body.append(copy.deepcopy(section))
+    if after is not None:
+        body.append(_ghost(after, TRAIL_GHOST))
+    for child in body:
+        child.tail = "\n"
+    return lxml.html.tostring(part, doctype="<!DOCTYPE html>", encoding="unicode")
+
+
+# ---------------------------------------------------------------- laying out one part
+
+
+@dataclass
+class Facts:
+    """What the parent needs from a laid-out part to place it in the book (small, picklable)."""
+
+    index: int
+    kept: int  # pages of the part in the book
+    values: list[int]  # the page counter on each kept page, as laid out
+    reset: list[bool]  # whether the page counter was reset (or set) in the part by that page
+    before: int  # the page counter on the page before the first kept one (0 if none)
+    first_left: bool  # the first kept page is a left-hand page
+    anchors: dict[str, int]  # id → kept page index
+    folio_styles: list[str | None]
+    splits: bool  # the part's sections start and end on pages of their own
+    dpi: dict[str, float]  # worst print resolution per image href
+    warnings: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the parent puts a part: the counter shift for its pages, and the book's page count."""
+
+    shift: int
+    total: int
+
+
+@dataclass
+class Written:
+    """A part's finished results."""
+
+    index: int
+    pdf: bytes | None
+    borrowed: tuple[str, ...]
+    starts: list[tuple[int, pagelist.PageStart]]  # (kept page index, where it starts)
+    folios: list[str]
+    warnings: list[Problem] = field(default_factory=list)
+
+
+class PartLayout:
+    """One part laid out by WeasyPrint in this process, kept until it is written."""
+
+    def __init__(self, part: Part, rendered: RenderedBook, session: BuildSession, stylesheets):
+        global _recording
+        self.part = part
+        self.rendered = rendered
+        self.session = session
+        _recording = self.records = []
+        try:
+            with watched(rendered, session):
+                html = HTML(string=part.html, base_url=str(rendered.config.manuscript) + "/",
+                            url_fetcher=fetcher(rendered, session))
+                self.document = html.render(stylesheets=stylesheets)
+        finally:
+            _recording = None
+        self.pages = self.document.pages
+        self.first, self.end, self.splits = self._kept_range()
+        self.kept = self.pages[self.first:self.end]
+
+    def _kept_range(self) -> tuple[int, int, bool]:
+        """The pages that belong to the book (from the first section to the next part's ghost)."""
+        where = {}
+        for number, page in enumerate(self.pages):
+            for name in page.anchors:
+                where.setdefault(name, number)
+        first = where.get(self.part.section_ids[0], 0) if LEAD_GHOST in where else 0
+        end = where.get(TRAIL_GHOST, len(self.pages))
+        splits = True
+        if LEAD_GHOST in where:
+            splits = where[LEAD_GHOST] < first and not _has_content(self.pages[where[LEAD_GHOST]])
+        if TRAIL_GHOST in where:
+            splits = splits and end > first and not _has_content(self.pages[end])
+        if len(self.records) != len(self.pages):
+            splits = False
+        return first, end, splits
+
+    def facts(self) -> Facts:
+        values = [state[1].get("page", [0])[-1] for _, _, state in self.records]
+        reset, seen = [], False
+        for page in self.pages:
+            style = page._page_box.style
+            seen = seen or any(name == "page" for name, _ in (*style["counter_reset"], *style["counter_set"]))
+            reset.append(seen)
+        kept = range(self.first, self.end)
+        anchors = {}
+        for number in kept:
+            for name in self.pages[number].anchors:
+                anchors.setdefault(name, number - self.first)
+        first_page = self.pages[self.first] if self.first < len(self.pages) else None
+        return Facts(
+            index=self.part.index, kept=len(kept), values=[values[n] for n in kept], reset=[reset[n] for n in kept],
+            before=values[self.first - 1] if self.first else 0,
+            first_left=first_page is not None and first_page._page_box.page_type.side == "left",
+            anchors=anchors, folio_styles=[pagelist._folio_style(self.pages[n]._page_box) for n in kept],
+            splits=self.splits, dpi=image_resolutions(self.kept, self.rendered),
+            warnings=list(self.session.diagnostics.warnings))
+
+    def write(self, placement: Placement, pdf: bool, body_sections: list[str], first_body: str) -> Written:
+        """Make the margin boxes again for the part's place in the book; its PDF and where its pages start."""
+        facts_values = []
+        for number, (context, page_box, state) in enumerate(self.records):
+            if not self.first <= number < self.end:
+                continue
+            state = copy.deepcopy(state)
+            counters = state[1]
+            reset = any(name == "page" for n in range(self.first, number + 1)
+                        for name, _ in (*self.pages[n]._page_box.style["counter_reset"],
+                                        *self.pages[n]._page_box.style["counter_set"]))
+            if "page" in counters and not reset:
+                counters["page"] = counters["page"][:-1] + [counters["page"][-1] + placement.shift]
+            counters["pages"] = [placement.total]
+            facts_values.append(counters.get("page", [0])[-1])
+            if pdf and (counters != self.records[number][2][1]):
+                _remake_margin_boxes(context, page_box, state, number)
+        folios = _folio_strings(facts_values, [pagelist._folio_style(page._page_box) for page in self.kept])
+        starts = pagelist.page_starts(self.kept, body_sections, first_body, self.part.index > 0)
+        data, borrowed = None, ()
+        if pdf:
+            data, borrowed = self._pdf()
+        return Written(self.part.index, data, borrowed, starts, folios, list(self.session.diagnostics.warnings))
+
+    def _pdf(self) -> tuple[bytes, tuple[str, ...]]:
+        """The part's kept pages as ``pdf/ua-1``, with the anchors it links to but does not hold named on its first page."""
+        document = self.document.copy(self.kept)
+        held = {name for page in self.kept for name in page.anchors}
+        wanted = {target for page in self.kept for kind, target, *_ in page.links if kind == "internal"}
+        borrowed = tuple(sorted(wanted - held))
+        if self.kept:
+            for name in borrowed:
+                self.kept[0].anchors[name] = (0, 0, 0, 0)
+        relative_file_links(document, self.rendered.config.manuscript)
+        stamp = self.session.source_date.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        document.metadata.created = document.metadata.modified = stamp
+        document.metadata.lang = self.rendered.config.language
+        with watched(self.rendered, self.session):
+            data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=pdf_identifier(self.rendered))
+        return data, borrowed
+
+
+def _has_content(page) -> bool:
+    return any(True for _ in pagelist._content_boxes(page._page_box))
+
+
+def _remake_margin_boxes(context, page_box, state, number: int) -> None:
+    """Replace a page's margin boxes by ones made with ``state`` (moved counters)."""
+    context.current_page = number + 1
+    kept = [child for child in page_box.children if not isinstance(child, boxes.MarginBox)]
+    page_box.children = tuple(kept) + tuple(_make_margin_boxes(context, page_box, state))
+    layout_backgrounds(page_box, context.get_image_from_uri)
+
+
+def _folio_strings(values: list[int], styles: list[str | None]) -> list[str]:
+    """Each page's folio in the counter style it prints (or its neighbours print)."""
+    known = [style for style in styles if style]
+    fallback = known[0] if known else "decimal"
+    result, last = [], None
+    for value, style in zip(values, styles):
+        last = style or last
+        result.append(pagelist.format_counter(value, style or last or fallback))
+    return result
+
+
+# ---------------------------------------------------------------- page rules, links, images
+
+
+def pdf_identifier(rendered: RenderedBook) -> bytes:
+    """A stable PDF /ID from the book's identifier, so builds are reproducible."""
+    return hashlib.md5(rendered.config.identifier.encode("utf-8")).hexdigest().encode("ascii")  # noqa: S324
+
+
+MARGIN_BOXES = ("top-left-corner", "top-left", "top-center", "top-right", "top-right-corner", "right-top",
+                "right-middle", "right-bottom", "bottom-right-corner", "bottom-right", "bottom-center",
+                "bottom-left", "bottom-left-corner", "left-bottom", "left-middle", "left-top")
+
+
+def cover_css(height_mm: float, ground: str) -> str:
+    """The cover alone on the first page, without running heads or folio.
+
+    The image is fitted whole within the trim; the page around it, bleed included, takes
+    the colour of the cover's edge, so the cover runs to the edge without being cropped.
+    """
+    blank = " ".join(f"@{name} {{ content: none; }}" for name in MARGIN_BOXES)
+    return (f"@page zinepress-cover {{ margin: 0; background: {ground}; {blank} }}\n"
+            "section.cover { page: zinepress-cover; break-after: page; margin: 0; padding: 0; }\n"
+            f"section.cover img {{ display: block; width: 100%; height: {height_mm}mm; max-width: none; "
+            "object-fit: contain; margin: 0; }")
+
+
+def cover_ground(cover) -> str:
+    """The colour of the cover image's top-left corner, as CSS."""
+    with Image.open(BytesIO(cover.data)) as image:
+        red, green, blue = image.convert("RGB").getpixel((0, 0))
+    return f"#{red:02x}{green:02x}{blue:02x}"
+
+
+def page_css(rendered: RenderedBook) -> str:
+    """The trim size, the cover page and font choices from book.toml, as CSS."""
+    settings = rendered.config.print
+    rules = [f"@page {{ size: {settings.trim_width}mm {settings.trim_height}mm; "
+             f"bleed: {settings.bleed}mm; marks: none; }}"]
+    width, height = settings.trim_width + 2 * settings.bleed, settings.trim_height + 2 * settings.bleed
+    rules.append(f".full-bleed {{ margin: -{settings.bleed}mm; width: {width}mm; height: {height}mm; }}")
+    rules.append(cover_css(settings.trim_height, cover_ground(rendered.cover)))
+    fonts = rendered.config.fonts
+    if fonts.body:
+        rules.append(f"body {{ font-family: {fonts.body}; }}")
+    if fonts.headings:
+        rules.append(f"h1, h2, h3, h4, h5, h6 {{ font-family: {fonts.headings}; }}")
+    if fonts.code:
+        rules.append(f"code, pre, kbd, samp {{ font-family: {fonts.code}; }}")
+    return "\n".join(rules)
+
+
+def relative_file_links(document, base: Path) -> None:
+    """Make links to local files relative to ``base``, so no path of this machine ends up in the PDF.
+
+    WeasyPrint resolves a link such as ``notes.html`` against the document's base URL, which
+    would write ``file:///home/…/manuscript/notes.html`` into the link annotation.
+    """
+    for page in document.pages:
+        page.links[:] = [(kind, _relative_url(target, base) if kind == "external" else target, *rest)
+                         for kind, target, *rest in page.links]
+
+
+def _relative_url(url: str, base: Path) -> str:
+    """A ``file:`` URL as a path relative to ``base`` (fragment kept); other URLs as they are."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "file":
+        return url
+    relative = posixpath.relpath(unquote(parts.path), base.as_posix())
+    return quote(relative) + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+MINIMUM_DPI = 300
+
+
+def image_resolutions(pages, rendered: RenderedBook) -> dict[str, float]:
+    """The lowest resolution (dpi) at which each raster image of the laid-out ``pages`` prints, by href."""
+    assets = {asset.href: asset for asset in rendered.book.assets}
+    worst: dict[str, float] = {}
+    for page in pages:
+        for box in page._page_box.descendants():
+            if not isinstance(box, ReplacedBox) or box.element is None or box.width <= 0:
+                continue
+            asset = assets.get(box.element.get("src", ""))
+            if asset is None or asset.media_type == "image/svg+xml":
+                continue
+            pixels = _pixel_size(rendered, asset.path)
+            if pixels is None:
+                continue
+            dpi = min(pixels[0] / (box.width / 96), pixels[1] / (box.height / 96))
+            worst[asset.href] = min(dpi, worst.get(asset.href, dpi))
+    return worst
+
+
+def _pixel_size(rendered: RenderedBook, path: Path) -> tuple[int, int] | None:
+    """An image file's size in pixels (Pillow), or None when it cannot be read."""
+    try:
+        with Image.open(BytesIO(read_confined(rendered.config.project, path))) as image:
+            return image.size
+    except (OSError, RefusedFetch, UnidentifiedImageError):
+        return None
+
+
+# ---------------------------------------------------------------- workers
+
+
+def stylesheets_for(rendered: RenderedBook, session: BuildSession, extra: str = "") -> list:
+    """The project's print.css and zinepress's page rules, as WeasyPrint stylesheets."""
+    config = rendered.config
+    confined = fetcher(rendered, session)
+    css_path = stylesheet_path(config.project, "print.css")
+    check_stylesheet(config.project, css_path)
+    with watched(rendered, session, reading=css_path):
+        sheets = [CSS(string=stylesheet_text(config.project, css_path), base_url=str(css_path),
+                      url_fetcher=confined)]
+    with watched(rendered, session):
+        sheets.append(CSS(string=page_css(rendered) + extra, url_fetcher=confined))
+    return sheets
+
+
+class InProcess:
+    """Parts laid out one after the other in this process (no fork, or one CPU)."""
+
+    def __init__(self, parts: list[Part], rendered: RenderedBook, session: BuildSession, stylesheets):
+        self.layouts = {part.index: PartLayout(part, rendered, _quiet_session(session), stylesheets)
+                        for part in parts}
+
+    def facts(self) -> dict[int, Facts]:
+        return {index: layout.facts() for index, layout in self.layouts.items()}
+
+    def relayout(self, parts: list[Part], rendered, session, stylesheets) -> dict[int, Facts]:
+        for part in parts:
+            self.layouts[part.index] = PartLayout(part, rendered, _quiet_session(session), stylesheets)
+        return {part.index: self.layouts[part.index].facts() for part in parts}
+
+    def write(self, placements: dict[int, Placement], pdf: bool, body_sections, first_body) -> dict[int, Written]:
+        return {index: self.layouts[index].write(placements[index], pdf, body_sections, first_body)
+                for index in placements}
+
+
+def _quiet_session(session: BuildSession) -> BuildSession:
+    """A session like ``session`` whose warnings stay apart (each part reports its own)."""
+    quiet = BuildSession(session.rendered, session.source_date, Diagnostics(), session.formats)
+    quiet.cache = {key: value for key, value in session.cache.items() if key == "weasyprint-fetcher"}
+    return quiet
+
+
+class Forked:
+    """Parts laid out by forked worker processes, each holding its parts until told where they go."""
+
+    def __init__(self, parts: list[Part], rendered: RenderedBook, session: BuildSession, stylesheets, workers: int):
+        context = multiprocessing.get_context("fork")
+        shares: list[list[Part]] = [[] for _ in range(workers)]
+        loads = [0] * workers
+        for part in sorted(parts, key=lambda part: -part.size):
+            lightest = loads.index(min(loads))
+            shares[lightest].append(part)
+            loads[lightest] += part.size
+        self.channels = []
+        for share in shares:
+            if not share:
+                continue
+            mine, theirs = context.Pipe()
+            process = context.Process(target=_serve, args=(theirs, share, rendered, session, stylesheets),
+                                      daemon=True)
+            process.start()
+            theirs.close()
+            self.channels.append((mine, process, [part.index for part in share]))
+
+    def _ask_all(self, messages) -> dict:
+        for (channel, _, indices), message in zip(self.channels, messages):
+            channel.send_bytes(pickle.dumps(message))
+        answers = {}
+        for channel, process, _ in self.channels:
+            try:
+                kind, value = pickle.loads(channel.recv_bytes())
+            except EOFError:
+                raise RuntimeError("a layout worker stopped unexpectedly") from None
+            if kind == "error":
+                self.close()
+                raise value
+            if kind == "crash":
+                self.close()
+                raise RuntimeError(value)
+            answers.update(value)
+        return answers
+
+    def facts(self) -> dict[int, Facts]:
+        return self._ask_all([("facts", None)] * len(self.channels))
+
+    def relayout(self, parts: list[Part], rendered, session, stylesheets) -> dict[int, Facts]:
+        messages = [("relayout", [part for part in parts if part.index in indices])
+                    for _, _, indices in self.channels]
+        return self._ask_all(messages)
+
+    def write(self, placements: dict[int, Placement], pdf: bool, body_sections, first_body) -> dict[int, Written]:
+        messages = [("write", ({index: placements[index] for index in indices}, pdf, body_sections, first_body))
+                    for _, _, indices in self.channels]
+        try:
+            return self._ask_all(messages)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        for channel, process, _ in self.channels:
+            channel.close()
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+        self.channels = []
+
+
+def _serve(channel, share: list[Part], rendered, session, stylesheets) -> None:
+    """A worker: lay out its parts, then answer the parent's requests until it is told to write."""
+    logging.getLogger("weasyprint").propagate = False
+    try:
+        local = InProcess(share, rendered, session, stylesheets)
+        while True:
+            kind, value = pickle.loads(channel.recv_bytes())
+            if kind == "facts":
+                channel.send_bytes(pickle.dumps(("ok", local.facts())))
+            elif kind == "relayout":
+                channel.send_bytes(pickle.dumps(("ok", local.relayout(value, rendered, session, stylesheets))))
+            elif kind == "write":
+                channel.send_bytes(pickle.dumps(("ok", local.write(*value))))
+                return
+    except ProjectError as error:
+        channel.send_bytes(pickle.dumps(("error", error)))
+    except EOFError:
+        return
+    except BaseException:  # noqa: BLE001 - reported to the parent, which raises it as a bug
+        channel.send_bytes(pickle.dumps(("crash", traceback.format_exc())))
+    finally:
+        channel.close()
+        os._exit(0)
+
+
+# ---------------------------------------------------------------- the book
+
+
+@dataclass
+class PagedBook:
+    """The laid-out print edition: part PDFs in order and what the other writers need."""
+
+    parts: list[bytes | None]
+    borrowed: list[tuple[str, ...]]
+    page_starts: list[pagelist.PageStart]
+    first_body: int  # index of the first chapter's first page
+    pages: int
+    folios: list[str] = dataclasses.field(default_factory=list)
+
+
+def workers_wanted() -> int:
+    """Worker processes for the layout: one per CPU this process may use, when it may fork."""
+    if threading.current_thread() is not threading.main_thread() or "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cpus = os.cpu_count() or 1
+    return cpus if cpus > 1 else 0
+
+
+def paged_book(rendered: RenderedBook, session: BuildSession, pdf: bool = True) -> PagedBook:
+    """The print edition laid out (once per build, shared by the PDF writers and the EPUB's page list)."""
+    key = "paged-book"
+    if key in session.cache and (not pdf or session.cache[key].parts[0] is not None):
+        return session.cache[key]
+    session.cache[key] = _paged_book(rendered, session, pdf or any(name in session.formats
+                                                                  for name in ("pdf", "print", "zine")))
+    return session.cache[key]
+
+
+def _paged_book(rendered: RenderedBook, session: BuildSession, pdf: bool) -> PagedBook:
+    stylesheets = stylesheets_for(rendered, session)
+    parts = split(rendered)
+    if len(parts) > 1 and _counts_targets_across(parts, rendered):
+        parts = [split_whole(rendered)]
+    result = _lay_out(parts, rendered, session, stylesheets, pdf)
+    if result is None:
+        result = _lay_out([split_whole(rendered)], rendered, session, stylesheets, pdf)
+    return result
+
+
+def split_whole(rendered: RenderedBook) -> Part:
+    return Part(0, rendered.print_html, (), (), len(rendered.print_html))
+
+
+def _counts_targets_across(parts: list[Part], rendered: RenderedBook) -> bool:
+    """Whether body parts link across parts while the stylesheet counts pages to targets (only the front may)."""
+    css = stylesheet_text(rendered.config.project, stylesheet_path(rendered.config.project, "print.css"))
+    return "target-" in css and any(part.links_out for part in parts[1:])
+
+
+def _body(rendered: RenderedBook) -> tuple[list[str], str | None]:
+    body = [document.id for document in rendered.epub_documents if document.kind in pagelist.BODY_KINDS]
+    first = next((document.id for document in rendered.epub_documents if document.kind == "chapter"), None)
+    return body, first
+
+
+def _lay_out(parts: list[Part], rendered: RenderedBook, session: BuildSession, stylesheets, pdf: bool):
+    """Lay out and write ``parts``; None when they turn out not to split the book cleanly."""
+    body_sections, first_body = _body(rendered)
+    front, later = parts[0], parts[1:]
+    workers = min(workers_wanted(), len(later))
+    runner = (Forked(later, rendered, session, stylesheets, workers) if workers
+              else InProcess(later, rendered, session, stylesheets))
+    try:
+        facts = runner.facts()
+        for _ in range(MAX_SIDE_ROUNDS + 1):
+            if not all(fact.splits for fact in facts.values()):
+                return None
+            front_layout, front_facts, facts_all = _place_front(front, parts, facts, rendered, session, stylesheets)
+            if not front_facts.splits:
+                return None
+            wrong_side = _wrong_sides(facts_all)
+            if not wrong_side:
+                break
+            if _ == MAX_SIDE_ROUNDS:
+                return None
+            redo = [dataclasses.replace(part, html=_flip_start(part)) for part in later
+                    if part.index in wrong_side]
+            facts.update(runner.relayout(redo, rendered, session, stylesheets))
+            later = [next((r for r in redo if r.index == part.index), part) for part in later]
+        placements = _placements(facts_all)
+        written = runner.write({index: placements[index] for index in facts}, pdf, body_sections, first_body)
+    finally:
+        if isinstance(runner, Forked):
+            runner.close()
+    written[0] = front_layout.write(placements[0], pdf, body_sections, first_body)
+    for index in sorted(facts_all):
+        for warning in facts_all[index].warnings + written[index].warnings:
+            session.diagnostics.warnings.append(warning)
+    _warn_low_resolution(facts_all, rendered, session)
+    _dedupe_warnings(session)
+    offsets, offset = {}, 0
+    for index in sorted(facts_all):
+        offsets[index] = offset
+        offset += facts_all[index].kept
+    starts = [start for index in sorted(written) for _, start in _with_folios(written[index])]
+    return PagedBook(parts=[written[index].pdf for index in sorted(written)],
+                     borrowed=[written[index].borrowed for index in sorted(written)],
+                     page_starts=starts,
+                     first_body=offsets[1] if len(parts) > 1 else _first_body_in(facts_all[0], rendered),
+                     pages=offset,
+                     folios=[folio for index in sorted(written) for folio in written[index].folios])
+
+
+def _with_folios(written: Written):
+    for page, start in written.starts:
+        yield page, dataclasses.replace(start, folio=written.folios[page])
+
+
+def _first_body_in(facts: Facts, rendered: RenderedBook) -> int:
+    chapters = rendered.book.chapters
+    return facts.anchors.get(chapters[0].slug, 0) if chapters else 0
+
+
+START_LEFT = '<html style="break-before: left" '
+
+
+def _flip_start(part: Part) -> str:
+    """The part's HTML with its first page on the other side (WeasyPrint reads the side from the root's break)."""
+    if part.html.find(START_LEFT) >= 0:
+        return part.html.replace(START_LEFT, "<html ", 1)
+    return part.html.replace("<html ", START_LEFT, 1)
+
+
+def _wrong_sides(facts: dict[int, Facts]) -> set[int]:
+    """Parts whose first page is laid out on the other side than where it falls in the book."""
+    wrong, offset = set(), 0
+    for index in sorted(facts):
+        fact = facts[index]
+        if index and fact.kept and fact.first_left != (offset % 2 == 1):
+            wrong.add(index)
+        offset += fact.kept
+    return wrong
+
+
+def _placements(facts: dict[int, Facts]) -> dict[int, Placement]:
+    """Each part's counter shift: its pages continue the counter where the part before it left it."""
+    total = sum(fact.kept for fact in facts.values())
+    placements, last = {}, 0
+    for index in sorted(facts):
+        fact = facts[index]
+        shift = last - fact.before if index else 0
+        placements[index] = Placement(shift, total)
+        if fact.kept:
+            last = fact.values[-1] + (0 if fact.reset[-1] else shift)
+    return placements
+
+
+def _place_front(front: Part, parts: list[Part], facts: dict[int, Facts], rendered, session, stylesheets):
+    """Lay out the front matter with the page numbers of its links' targets, until its length settles."""
+    front_pages = None
+    for _ in range(MAX_FRONT_LAYOUTS):
+        guess = dict(facts)
+        guess[0] = _front_stand_in(front_pages)
+        placements = _placements(guess)
+        numbers = _target_numbers(front, guess, placements)
+        html, extra = _with_placeholders(front, parts, numbers)
+        sheets = stylesheets if not extra else stylesheets + [CSS(string=extra)]
+        layout = PartLayout(dataclasses.replace(front, html=html), rendered, session, sheets)
+        front_facts = layout.facts()
+        session.diagnostics.warnings.clear()  # reported with the part's facts
+        if front_facts.kept == front_pages or not front.links_out:
+            break
+        front_pages = front_facts.kept
+    everything = dict(facts)
+    everything[0] = front_facts
+    return layout, front_facts, everything
+
+
+def _front_stand_in(pages: int | None) -> Facts:
+    """The front matter's facts before it is laid out: ``pages`` pages, counted from 1."""
+    pages = pages or 0
+    return Facts(index=0, kept=pages, values=list(range(1, pages + 1)), reset=[False] * pages, before=0,
+                 first_left=False, anchors={}, folio_styles=[None] * pages, splits=True, dpi={})
+
+
+def _target_numbers(front: Part, facts: dict[int, Facts], placements: dict[int, Placement]) -> dict[str, int]:
+    """The page counter of each page the front matter links to, where it falls in the book."""
+    numbers = {}
+    for target in front.links_out:
+        for index in sorted(facts):
+            fact = facts[index]
+            if target in fact.anchors:
+                page = fact.anchors[target]
+                numbers[target] = fact.values[page] + (0 if fact.reset[page] else placements[index].shift)
+                break
+    return numbers
+
+
+def _with_placeholders(front: Part, parts: list[Part], numbers: dict[str, int]) -> tuple[str, str]:
+    """The front part's HTML with a placeholder page per link target, and the CSS that numbers them."""
+    if not numbers:
+        return front.html, ""
+    divs, rules = [], []
+    for number, (target, value) in enumerate(sorted(numbers.items())):
+        name = f"{PLACEHOLDER_PAGE}-{number}"
+        divs.append(f'<div id="{target}" style="page: {name}; break-before: page"></div>')
+        rules.append(f"@page {name} {{ counter-reset: page {value}; }}")
+    closing = front.html.rindex("</body>")
+    return front.html[:closing] + "\n".join(divs) + front.html[closing:], "\n".join(rules)
+
+
+def _warn_low_resolution(facts: dict[int, Facts], rendered: RenderedBook, session: BuildSession) -> None:
+    worst: dict[str, float] = {}
+    for fact in facts.values():
+        for href, dpi in fact.dpi.items():
+            worst[href] = min(dpi, worst.get(href, dpi))
+    for href, dpi in sorted(worst.items()):
+        if dpi < MINIMUM_DPI:
+            session.diagnostics.warn(f"image '{href}' prints at {dpi:.0f} dpi, under {MINIMUM_DPI} dpi: "
+                                     "use a larger image or print it smaller", rendered.config.manuscript / href)
+
+
+def _dedupe_warnings(session: BuildSession) -> None:
+    seen, unique = set(), []
+    for warning in session.diagnostics.warnings:
+        key = (warning.message, str(warning.path), warning.line)
+        if key not in seen:
+            seen.add(key)
+            unique.append(warning)
+    session.diagnostics.warnings[:] = unique
