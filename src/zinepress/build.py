@@ -147,7 +147,7 @@ def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, st
         rendered = render(book)
     sources = [config.path, *(chapter.source for chapter in book.chapters),
                *(asset.path for asset in book.assets)]
-    session = BuildSession(rendered, source_date(sources, config.date), diagnostics, options.formats)
+    session = BuildSession(rendered, source_date(sources, config.date), diagnostics, options.formats, store)
 
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)

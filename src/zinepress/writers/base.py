@@ -39,8 +39,10 @@ class Written:
 class BuildSession:
     """What the writers of one build share: warnings, the source date, and costly results computed once."""
 
-    def __init__(self, rendered: RenderedBook, source_date, diagnostics, formats: tuple[str, ...] = ()):
+    def __init__(self, rendered: RenderedBook, source_date, diagnostics, formats: tuple[str, ...] = (),
+                 store=None):
         self.rendered = rendered
+        self.store = store  # the project's BuildCache, when caching is on
         self.source_date = source_date
         self.diagnostics = diagnostics
         self.formats = formats

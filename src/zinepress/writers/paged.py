@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import posixpath
 import dataclasses
 import datetime as dt
@@ -94,6 +95,7 @@ class Part:
     section_ids: tuple[str, ...]  # ids of the book's sections it holds
     links_out: tuple[str, ...] = ()  # ids it links to that live in other parts
     size: int = 0  # a measure of its work (characters), to share the parts between workers
+    extra_css: str = ""  # rules for this part alone (the front matter's placeholder pages)
 
 
 def split(rendered: RenderedBook) -> list[Part]:
@@ -216,6 +218,8 @@ class PartLayout:
         self.rendered = rendered
         self.session = session
         _recording = self.records = []
+        if part.extra_css:
+            stylesheets = [*stylesheets, CSS(string=part.extra_css)]
         try:
             with watched(rendered, session):
                 html = HTML(string=part.html, base_url=str(rendered.config.manuscript) + "/",
@@ -459,11 +463,6 @@ class InProcess:
     def facts(self) -> dict[int, Facts]:
         return {index: layout.facts() for index, layout in self.layouts.items()}
 
-    def relayout(self, parts: list[Part], rendered, session, stylesheets) -> dict[int, Facts]:
-        for part in parts:
-            self.layouts[part.index] = PartLayout(part, rendered, _quiet_session(session), stylesheets)
-        return {part.index: self.layouts[part.index].facts() for part in parts}
-
     def write(self, placements: dict[int, Placement], pdf: bool, body_sections, first_body) -> dict[int, Written]:
         return {index: self.layouts[index].write(placements[index], pdf, body_sections, first_body)
                 for index in placements}
@@ -519,13 +518,9 @@ class Forked:
     def facts(self) -> dict[int, Facts]:
         return self._ask_all([("facts", None)] * len(self.channels))
 
-    def relayout(self, parts: list[Part], rendered, session, stylesheets) -> dict[int, Facts]:
-        messages = [("relayout", [part for part in parts if part.index in indices])
-                    for _, _, indices in self.channels]
-        return self._ask_all(messages)
-
     def write(self, placements: dict[int, Placement], pdf: bool, body_sections, first_body) -> dict[int, Written]:
-        messages = [("write", ({index: placements[index] for index in indices}, pdf, body_sections, first_body))
+        messages = [("write", ({index: placements[index] for index in indices if index in placements}, pdf,
+                               body_sections, first_body))
                     for _, _, indices in self.channels]
         try:
             return self._ask_all(messages)
@@ -550,8 +545,6 @@ def _serve(channel, share: list[Part], rendered, session, stylesheets) -> None:
             kind, value = pickle.loads(channel.recv_bytes())
             if kind == "facts":
                 channel.send_bytes(pickle.dumps(("ok", local.facts())))
-            elif kind == "relayout":
-                channel.send_bytes(pickle.dumps(("ok", local.relayout(value, rendered, session, stylesheets))))
             elif kind == "write":
                 channel.send_bytes(pickle.dumps(("ok", local.write(*value))))
                 return
@@ -564,6 +557,97 @@ def _serve(channel, share: list[Part], rendered, session, stylesheets) -> None:
     finally:
         channel.close()
         os._exit(0)
+
+
+# ---------------------------------------------------------------- the cache
+
+
+class PartCache:
+    """Parts laid out by earlier builds, in the project's cache (``layout/``).
+
+    A part's facts are found by the hash of its HTML, the stylesheets, the files they and
+    the chapters use, the source date and zinepress's fingerprint; its written PDF and page
+    starts also by its place in the book (counter shift and page count). Only the entries
+    of the latest build are kept.
+    """
+
+    def __init__(self, store, rendered: RenderedBook, session: BuildSession):
+        from ..cache import _font_folders, _walk, file_digest, tool_fingerprint
+        self.store = store
+        self.folder = store.folder / "layout"
+        config = rendered.config
+        digest = hashlib.sha256(f"{tool_fingerprint()}\n{_font_folders()}\n{session.source_date.isoformat()}\n"
+                                f"{config.identifier}\n{config.language}\n{page_css(rendered)}\n".encode())
+        files = [*_walk(config.project / "styles", ()), *(asset.path for asset in rendered.book.assets)]
+        for path in files:
+            try:
+                digest.update(f"{path}\0{file_digest(path)}\n".encode())
+            except OSError:
+                digest.update(f"{path}\0-\n".encode())
+        self.base = digest.hexdigest()
+        self.used: set[str] = set()
+
+    def _key(self, part: Part) -> str:
+        return hashlib.sha256(f"{self.base}\n{part.extra_css}\n{part.html}".encode()).hexdigest()
+
+    def _read(self, name: str) -> bytes | None:
+        try:
+            return (self.folder / name).read_bytes()
+        except OSError:
+            return None
+
+    def _write(self, name: str, data: bytes) -> None:
+        from ..atomic import write_atomically
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            write_atomically(self.folder / name, data)
+        except OSError:
+            pass  # not kept (a read-only project): laid out again next time
+
+    def facts(self, part: Part) -> Facts | None:
+        data = self._read(f"{self._key(part)}.facts.json")
+        if data is None:
+            return None
+        record = json.loads(data)
+        record["warnings"] = [self.store._problem(problem) for problem in record["warnings"]]
+        record["anchors"] = dict(record["anchors"])
+        return Facts(**{**record, "index": part.index})
+
+    def written(self, part: Part, placement: Placement, pdf: bool) -> Written | None:
+        name = f"{self._key(part)}-{placement.shift}-{placement.total}"
+        data = self._read(f"{name}.json")
+        if data is None:
+            return None
+        record = json.loads(data)
+        document = self._read(f"{name}.pdf") if record["pdf"] else None
+        if pdf and document is None:
+            return None
+        return Written(part.index, document, tuple(record["borrowed"]),
+                       [(page, pagelist.PageStart(**start)) for page, start in record["starts"]],
+                       record["folios"], [self.store._problem(problem) for problem in record["warnings"]])
+
+    def store_part(self, part: Part, facts: Facts, placement: Placement, written: Written) -> None:
+        key = self._key(part)
+        record = dataclasses.asdict(facts)
+        record["warnings"] = [self.store._record(problem) for problem in facts.warnings]
+        self._write(f"{key}.facts.json", json.dumps(record).encode())
+        name = f"{key}-{placement.shift}-{placement.total}"
+        if written.pdf is not None:
+            self._write(f"{name}.pdf", written.pdf)
+        self._write(f"{name}.json", json.dumps({
+            "pdf": written.pdf is not None, "borrowed": list(written.borrowed),
+            "starts": [[page, dataclasses.asdict(start)] for page, start in written.starts],
+            "folios": written.folios, "warnings": [self.store._record(problem) for problem in written.warnings],
+        }).encode())
+
+    def keep(self, parts, placements: dict[int, Placement]) -> None:
+        """Drop the entries this build did not use."""
+        keys = {self._key(part) for part in parts}
+        if not self.folder.is_dir():
+            return
+        for path in self.folder.iterdir():
+            if path.name.split(".")[0].split("-")[0] not in keys:
+                path.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------- the book
@@ -629,52 +713,114 @@ def _body(rendered: RenderedBook) -> tuple[list[str], str | None]:
     return body, first
 
 
+class Layouts:
+    """Parts laid out on demand, in batches (forked workers when this process may fork), until written."""
+
+    def __init__(self, rendered: RenderedBook, session: BuildSession, stylesheets):
+        self.rendered, self.session, self.stylesheets = rendered, session, stylesheets
+        self.runners: list = []
+        self.holder: dict[int, object] = {}
+        self.held: dict[int, Part] = {}
+
+    def lay_out(self, parts: list[Part]) -> dict[int, Facts]:
+        if not parts:
+            return {}
+        workers = min(workers_wanted(), len(parts))
+        runner = (Forked(parts, self.rendered, self.session, self.stylesheets, workers) if workers > 1
+                  else InProcess(parts, self.rendered, self.session, self.stylesheets))
+        self.runners.append(runner)
+        for part in parts:
+            self.holder[part.index], self.held[part.index] = runner, part
+        return runner.facts()
+
+    def lay_out_here(self, part: Part) -> Facts:
+        """Lay out one small part in this process (the front matter, while the workers wait)."""
+        runner = InProcess([part], self.rendered, self.session, self.stylesheets)
+        self.runners.append(runner)
+        self.holder[part.index], self.held[part.index] = runner, part
+        return runner.facts()[part.index]
+
+    def write(self, placements: dict[int, Placement], pdf: bool, body_sections, first_body) -> dict[int, Written]:
+        written = {}
+        for runner in self.runners:
+            mine = {index: placement for index, placement in placements.items() if self.holder[index] is runner}
+            if mine or isinstance(runner, Forked):
+                written.update(runner.write(mine, pdf, body_sections, first_body))
+        return written
+
+    def close(self) -> None:
+        for runner in self.runners:
+            if isinstance(runner, Forked):
+                runner.close()
+
+
 def _lay_out(parts: list[Part], rendered: RenderedBook, session: BuildSession, stylesheets, pdf: bool):
-    """Lay out and write ``parts``; None when they turn out not to split the book cleanly."""
+    """Lay out and write ``parts``; None when they turn out not to split the book cleanly.
+
+    Parts whose layout an earlier build stored (same HTML, styles and place in the book)
+    are taken from the cache and not laid out again.
+    """
     body_sections, first_body = _body(rendered)
-    front, later = parts[0], parts[1:]
-    workers = min(workers_wanted(), len(later))
-    runner = (Forked(later, rendered, session, stylesheets, workers) if workers
-              else InProcess(later, rendered, session, stylesheets))
+    cache = PartCache(session.store, rendered, session) if session.store else None
+    fresh: dict[int, Written] = {}
+    layouts = Layouts(rendered, session, stylesheets)
     try:
-        facts = runner.facts()
-        for _ in range(MAX_SIDE_ROUNDS + 1):
+        current = {part.index: part for part in parts[1:]}
+        facts = _cached_facts(cache, current.values())
+        facts.update(layouts.lay_out([part for index, part in current.items() if index not in facts]))
+        for round_number in range(MAX_SIDE_ROUNDS + 1):
             if not all(fact.splits for fact in facts.values()):
                 return None
-            front_layout, front_facts, facts_all = _place_front(front, parts, facts, rendered, session, stylesheets)
-            if not front_facts.splits:
+            front = _front_part(parts[0], facts, cache, layouts)
+            if front is None:
                 return None
-            wrong_side = _wrong_sides(facts_all)
+            current[0], facts[0] = front
+            wrong_side = _wrong_sides(facts)
             if not wrong_side:
                 break
-            if _ == MAX_SIDE_ROUNDS:
+            if round_number == MAX_SIDE_ROUNDS:
                 return None
-            redo = [dataclasses.replace(part, html=_flip_start(part)) for part in later
-                    if part.index in wrong_side]
-            facts.update(runner.relayout(redo, rendered, session, stylesheets))
-            later = [next((r for r in redo if r.index == part.index), part) for part in later]
-        placements = _placements(facts_all)
-        written = runner.write({index: placements[index] for index in facts}, pdf, body_sections, first_body)
+            flipped = [dataclasses.replace(current[index], html=_flip_start(current[index])) for index in wrong_side]
+            current.update({part.index: part for part in flipped})
+            known = _cached_facts(cache, flipped)
+            facts.update(known)
+            facts.update(layouts.lay_out([part for part in flipped if part.index not in known]))
+        placements = _placements(facts)
+        written = {index: stored for index in current
+                   if (stored := cache.written(current[index], placements[index], pdf) if cache else None)}
+        missing = [current[index] for index in current if index not in written]
+        layouts.lay_out([part for part in missing if layouts.held.get(part.index) != part])
+        fresh = layouts.write({part.index: placements[part.index] for part in missing}, pdf, body_sections,
+                              first_body)
+        written.update(fresh)
     finally:
-        if isinstance(runner, Forked):
-            runner.close()
-    written[0] = front_layout.write(placements[0], pdf, body_sections, first_body)
-    for index in sorted(facts_all):
-        for warning in facts_all[index].warnings + written[index].warnings:
+        layouts.close()
+    if cache:
+        for index, result in fresh.items():
+            cache.store_part(current[index], facts[index], placements[index], result)
+        cache.keep(current.values(), placements)
+    for index in sorted(facts):
+        for warning in facts[index].warnings + written[index].warnings:
             session.diagnostics.warnings.append(warning)
-    _warn_low_resolution(facts_all, rendered, session)
+    _warn_low_resolution(facts, rendered, session)
     _dedupe_warnings(session)
     offsets, offset = {}, 0
-    for index in sorted(facts_all):
+    for index in sorted(facts):
         offsets[index] = offset
-        offset += facts_all[index].kept
+        offset += facts[index].kept
     starts = [start for index in sorted(written) for _, start in _with_folios(written[index])]
     return PagedBook(parts=[written[index].pdf for index in sorted(written)],
                      borrowed=[written[index].borrowed for index in sorted(written)],
                      page_starts=starts,
-                     first_body=offsets[1] if len(parts) > 1 else _first_body_in(facts_all[0], rendered),
+                     first_body=offsets[1] if len(parts) > 1 else _first_body_in(facts[0], rendered),
                      pages=offset,
                      folios=[folio for index in sorted(written) for folio in written[index].folios])
+
+
+def _cached_facts(cache, parts) -> dict[int, Facts]:
+    if cache is None:
+        return {}
+    return {part.index: found for part in parts if (found := cache.facts(part)) is not None}
 
 
 def _with_folios(written: Written):
@@ -721,25 +867,26 @@ def _placements(facts: dict[int, Facts]) -> dict[int, Placement]:
     return placements
 
 
-def _place_front(front: Part, parts: list[Part], facts: dict[int, Facts], rendered, session, stylesheets):
-    """Lay out the front matter with the page numbers of its links' targets, until its length settles."""
+def _front_part(front: Part, facts: dict[int, Facts], cache, layouts: Layouts):
+    """The front matter with the page numbers of its links' targets, laid out until its length settles.
+
+    Returns the front part as laid out (placeholders included) and its facts; None when it does not split.
+    """
     front_pages = None
     for _ in range(MAX_FRONT_LAYOUTS):
-        guess = dict(facts)
-        guess[0] = _front_stand_in(front_pages)
-        placements = _placements(guess)
-        numbers = _target_numbers(front, guess, placements)
-        html, extra = _with_placeholders(front, parts, numbers)
-        sheets = stylesheets if not extra else stylesheets + [CSS(string=extra)]
-        layout = PartLayout(dataclasses.replace(front, html=html), rendered, session, sheets)
-        front_facts = layout.facts()
-        session.diagnostics.warnings.clear()  # reported with the part's facts
-        if front_facts.kept == front_pages or not front.links_out:
+        guess = {**facts, 0: _front_stand_in(front_pages)}
+        numbers = _target_numbers(front, guess, _placements(guess))
+        html, extra = _with_placeholders(front, numbers)
+        placed = dataclasses.replace(front, html=html, extra_css=extra)
+        found = cache.facts(placed) if cache else None
+        if found is None:
+            found = layouts.lay_out_here(placed)
+        if not found.splits:
+            return None
+        if found.kept == front_pages or not front.links_out:
             break
-        front_pages = front_facts.kept
-    everything = dict(facts)
-    everything[0] = front_facts
-    return layout, front_facts, everything
+        front_pages = found.kept
+    return placed, found
 
 
 def _front_stand_in(pages: int | None) -> Facts:
@@ -762,7 +909,7 @@ def _target_numbers(front: Part, facts: dict[int, Facts], placements: dict[int, 
     return numbers
 
 
-def _with_placeholders(front: Part, parts: list[Part], numbers: dict[str, int]) -> tuple[str, str]:
+def _with_placeholders(front: Part, numbers: dict[str, int]) -> tuple[str, str]:
     """The front part's HTML with a placeholder page per link target, and the CSS that numbers them."""
     if not numbers:
         return front.html, ""
