@@ -269,7 +269,8 @@ class PartLayout:
             splits=self.splits, dpi=image_resolutions(self.kept, self.rendered),
             warnings=list(self.session.diagnostics.warnings))
 
-    def write(self, placement: Placement, pdf: bool, body_sections: list[str], first_body: str) -> Written:
+    def write(self, placement: Placement, pdf: bool, body_sections: list[str], first_body: str,
+              anchors: frozenset[str] = frozenset()) -> Written:
         """Make the margin boxes again for the part's place in the book; its PDF and where its pages start."""
         facts_values = []
         for number, (context, page_box, state) in enumerate(self.records):
@@ -290,15 +291,16 @@ class PartLayout:
         starts = pagelist.page_starts(self.kept, body_sections, first_body, self.part.index > 0)
         data, borrowed = None, ()
         if pdf:
-            data, borrowed = self._pdf()
+            data, borrowed = self._pdf(anchors)
         return Written(self.part.index, data, borrowed, starts, folios, list(self.session.diagnostics.warnings))
 
-    def _pdf(self) -> tuple[bytes, tuple[str, ...]]:
-        """The part's kept pages as ``pdf/ua-1``, with the anchors it links to but does not hold named on its first page."""
+    def _pdf(self, anchors: frozenset[str]) -> tuple[bytes, tuple[str, ...]]:
+        """The part's kept pages as ``pdf/ua-1``; the ``anchors`` of other parts that it links to are named
+        on its first page, so that its links to them survive until the join."""
         document = self.document.copy(self.kept)
         held = {name for page in self.kept for name in page.anchors}
         wanted = {target for page in self.kept for kind, target, *_ in page.links if kind == "internal"}
-        borrowed = tuple(sorted(wanted - held))
+        borrowed = tuple(sorted((wanted - held) & anchors))
         if self.kept:
             for name in borrowed:
                 self.kept[0].anchors[name] = (0, 0, 0, 0)
@@ -463,8 +465,9 @@ class InProcess:
     def facts(self) -> dict[int, Facts]:
         return {index: layout.facts() for index, layout in self.layouts.items()}
 
-    def write(self, placements: dict[int, Placement], pdf: bool, body_sections, first_body) -> dict[int, Written]:
-        return {index: self.layouts[index].write(placements[index], pdf, body_sections, first_body)
+    def write(self, placements: dict[int, Placement], pdf: bool, body_sections, first_body,
+              anchors: frozenset[str]) -> dict[int, Written]:
+        return {index: self.layouts[index].write(placements[index], pdf, body_sections, first_body, anchors)
                 for index in placements}
 
 
@@ -499,7 +502,10 @@ class Forked:
 
     def _ask_all(self, messages) -> dict:
         for (channel, _, indices), message in zip(self.channels, messages):
-            channel.send_bytes(pickle.dumps(message))
+            try:
+                channel.send_bytes(pickle.dumps(message))
+            except OSError:
+                pass  # the worker stopped on an error, which it sent before: read below
         answers = {}
         for channel, process, _ in self.channels:
             try:
@@ -508,7 +514,7 @@ class Forked:
                 raise RuntimeError("a layout worker stopped unexpectedly") from None
             if kind == "error":
                 self.close()
-                raise value
+                raise ProjectError("", problems=value)
             if kind == "crash":
                 self.close()
                 raise RuntimeError(value)
@@ -518,9 +524,10 @@ class Forked:
     def facts(self) -> dict[int, Facts]:
         return self._ask_all([("facts", None)] * len(self.channels))
 
-    def write(self, placements: dict[int, Placement], pdf: bool, body_sections, first_body) -> dict[int, Written]:
+    def write(self, placements: dict[int, Placement], pdf: bool, body_sections, first_body,
+              anchors: frozenset[str]) -> dict[int, Written]:
         messages = [("write", ({index: placements[index] for index in indices if index in placements}, pdf,
-                               body_sections, first_body))
+                               body_sections, first_body, anchors))
                     for _, _, indices in self.channels]
         try:
             return self._ask_all(messages)
@@ -528,11 +535,19 @@ class Forked:
             self.close()
 
     def close(self) -> None:
+        """Tell workers still waiting to stop (a worker also holds copies of its siblings' pipes, so
+        closing ours would not end them), and wait for them."""
         for channel, process, _ in self.channels:
+            try:
+                channel.send_bytes(pickle.dumps(("stop", None)))
+            except OSError:
+                pass
             channel.close()
-            process.join(timeout=5)
+        for _, process, _ in self.channels:
+            process.join(timeout=10)
             if process.is_alive():
                 process.kill()
+                process.join()
         self.channels = []
 
 
@@ -548,8 +563,10 @@ def _serve(channel, share: list[Part], rendered, session, stylesheets) -> None:
             elif kind == "write":
                 channel.send_bytes(pickle.dumps(("ok", local.write(*value))))
                 return
+            else:
+                return
     except ProjectError as error:
-        channel.send_bytes(pickle.dumps(("error", error)))
+        channel.send_bytes(pickle.dumps(("error", error.problems)))
     except EOFError:
         return
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises it as a bug
@@ -572,13 +589,16 @@ class PartCache:
     """
 
     def __init__(self, store, rendered: RenderedBook, session: BuildSession):
-        from ..cache import _font_folders, _walk, file_digest, tool_fingerprint
+        from ..cache import INPUT_FOLDERS, _font_folders, _walk, file_digest, tool_fingerprint
         self.store = store
         self.folder = store.folder / "layout"
         config = rendered.config
         digest = hashlib.sha256(f"{tool_fingerprint()}\n{_font_folders()}\n{session.source_date.isoformat()}\n"
                                 f"{config.identifier}\n{config.language}\n{page_css(rendered)}\n".encode())
-        files = [*_walk(config.project / "styles", ()), *(asset.path for asset in rendered.book.assets)]
+        css_path = stylesheet_path(config.project, "print.css")
+        files = [path for folder in INPUT_FOLDERS for path in _walk(config.project / folder, (store.folder,))
+                 if path.suffix.lower() not in (".md", ".markdown")]  # chapters are in the parts' HTML
+        files += [reference.path for reference in check_stylesheet(config.project, css_path)]
         for path in files:
             try:
                 digest.update(f"{path}\0{file_digest(path)}\n".encode())
@@ -740,12 +760,13 @@ class Layouts:
         self.holder[part.index], self.held[part.index] = runner, part
         return runner.facts()[part.index]
 
-    def write(self, placements: dict[int, Placement], pdf: bool, body_sections, first_body) -> dict[int, Written]:
+    def write(self, placements: dict[int, Placement], pdf: bool, body_sections, first_body,
+              anchors: frozenset[str]) -> dict[int, Written]:
         written = {}
         for runner in self.runners:
             mine = {index: placement for index, placement in placements.items() if self.holder[index] is runner}
             if mine or isinstance(runner, Forked):
-                written.update(runner.write(mine, pdf, body_sections, first_body))
+                written.update(runner.write(mine, pdf, body_sections, first_body, anchors))
         return written
 
     def close(self) -> None:
@@ -790,8 +811,9 @@ def _lay_out(parts: list[Part], rendered: RenderedBook, session: BuildSession, s
                    if (stored := cache.written(current[index], placements[index], pdf) if cache else None)}
         missing = [current[index] for index in current if index not in written]
         layouts.lay_out([part for part in missing if layouts.held.get(part.index) != part])
+        anchors = frozenset(name for fact in facts.values() for name in fact.anchors)
         fresh = layouts.write({part.index: placements[part.index] for part in missing}, pdf, body_sections,
-                              first_body)
+                              first_body, anchors)
         written.update(fresh)
     finally:
         layouts.close()

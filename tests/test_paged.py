@@ -1,0 +1,73 @@
+"""The book laid out part by part must be the book laid out whole: same pages, folios, text, links."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from zinepress import markdown
+from zinepress.config import load_config
+from zinepress.errors import Diagnostics
+from zinepress.manuscript import load_manuscript
+from zinepress.render import render
+from zinepress.writers import paged
+from zinepress.writers.base import BuildSession
+from zinepress.writers.joining import join_tagged, save_reproducibly
+
+from conftest import PROJECTS, copy_project
+
+
+def _laid_out(project, whole: bool, tmp_path, name: str):
+    config = load_config(project)
+    rendered = render(load_manuscript(config, markdown.chapter_html))
+    session = BuildSession(rendered, dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc), Diagnostics(), ("pdf",))
+    parts = [paged.split_whole(rendered)] if whole else paged.split(rendered)
+    if whole:
+        book = paged._lay_out(parts, rendered, session, paged.stylesheets_for(rendered, session), pdf=True)
+    else:
+        book = paged._paged_book(rendered, session, pdf=True)
+    path = tmp_path / f"{name}.pdf"
+    path.write_bytes(save_reproducibly(join_tagged(book.parts, book.borrowed), b"0" * 32))
+    return book, parts, path
+
+
+def _page_texts(path) -> list[str]:
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    return [" ".join(page.split()) for page in text.split("\f")]
+
+
+@pytest.mark.parametrize("fixture", ["typography", "accessible"])
+def test_parts_make_the_same_book_as_one_layout(fixture, tmp_path):
+    project = copy_project(PROJECTS / fixture, tmp_path / "book")
+    split_book, parts, split_pdf = _laid_out(project, False, tmp_path, "split")
+    whole_book, _, whole_pdf = _laid_out(project, True, tmp_path, "whole")
+    assert len(parts) > 2  # the front matter, the chapters and the back matter each on their own
+    assert split_book.pages == whole_book.pages
+    assert split_book.folios == whole_book.folios
+    assert split_book.first_body == whole_book.first_body
+    assert split_book.page_starts == whole_book.page_starts
+    assert _page_texts(split_pdf) == _page_texts(whole_pdf)  # folios, running heads, contents numbers
+    with pikepdf.open(split_pdf) as split, pikepdf.open(whole_pdf) as one:
+        assert [str(item.title) for item in split.open_outline().root] == \
+               [str(item.title) for item in one.open_outline().root]
+        for page_split, page_whole in zip(split.pages, one.pages):
+            assert len(page_split.get("/Annots", [])) == len(page_whole.get("/Annots", []))
+
+
+def test_a_book_whose_chapters_share_pages_is_laid_out_whole(tmp_path):
+    project = copy_project(PROJECTS / "typography", tmp_path / "book")
+    css = project / "styles" / "print.css"
+    css.parent.mkdir(exist_ok=True)
+    default = Path(paged.__file__).parent.parent / "styles" / "print.css"
+    css.write_text(default.read_text(encoding="utf-8") + "\n.chapter, .comments, .colophon, .toc, .titlepage "
+                   "{ break-before: auto !important; }\n", encoding="utf-8")
+    split_book, parts, _ = _laid_out(project, False, tmp_path, "split")
+    whole_book, _, _ = _laid_out(project, True, tmp_path, "whole")
+    assert len(parts) > 2
+    assert len(split_book.parts) == 1  # the split was refused and the book laid out as one part
+    assert split_book.folios == whole_book.folios
