@@ -183,7 +183,6 @@ class Facts:
     before: int  # the page counter on the page before the first kept one (0 if none)
     first_left: bool  # the first kept page is a left-hand page
     anchors: dict[str, int]  # id → kept page index
-    folio_styles: list[str | None]
     splits: bool  # the part's sections start and end on pages of their own
     dpi: dict[str, float]  # worst print resolution per image href
     warnings: list[Problem] = field(default_factory=list)
@@ -248,13 +247,19 @@ class PartLayout:
             splits = False
         return first, end, splits
 
+    def _page_counter_reset(self) -> list[bool]:
+        """For each page, whether the page counter was reset (or set) on it or an earlier kept page of the part."""
+        reset, seen = [], False
+        for number, page in enumerate(self.pages):
+            style = page._page_box.style
+            seen = number >= self.first and (seen or any(
+                name == "page" for name, _ in (*style["counter_reset"], *style["counter_set"])))
+            reset.append(seen)
+        return reset
+
     def facts(self) -> Facts:
         values = [state[1].get("page", [0])[-1] for _, _, state in self.records]
-        reset, seen = [], False
-        for page in self.pages:
-            style = page._page_box.style
-            seen = seen or any(name == "page" for name, _ in (*style["counter_reset"], *style["counter_set"]))
-            reset.append(seen)
+        reset = self._page_counter_reset()
         kept = range(self.first, self.end)
         anchors = {}
         for number in kept:
@@ -265,23 +270,20 @@ class PartLayout:
             index=self.part.index, kept=len(kept), values=[values[n] for n in kept], reset=[reset[n] for n in kept],
             before=values[self.first - 1] if self.first else 0,
             first_left=first_page is not None and first_page._page_box.page_type.side == "left",
-            anchors=anchors, folio_styles=[pagelist._folio_style(self.pages[n]._page_box) for n in kept],
-            splits=self.splits, dpi=image_resolutions(self.kept, self.rendered),
+            anchors=anchors, splits=self.splits, dpi=image_resolutions(self.kept, self.rendered),
             warnings=list(self.session.diagnostics.warnings))
 
     def write(self, placement: Placement, pdf: bool, body_sections: list[str], first_body: str,
               anchors: frozenset[str] = frozenset()) -> Written:
         """Make the margin boxes again for the part's place in the book; its PDF and where its pages start."""
         facts_values = []
+        reset = self._page_counter_reset()
         for number, (context, page_box, state) in enumerate(self.records):
             if not self.first <= number < self.end:
                 continue
             state = copy.deepcopy(state)
             counters = state[1]
-            reset = any(name == "page" for n in range(self.first, number + 1)
-                        for name, _ in (*self.pages[n]._page_box.style["counter_reset"],
-                                        *self.pages[n]._page_box.style["counter_set"]))
-            if "page" in counters and not reset:
+            if "page" in counters and not reset[number]:
                 counters["page"] = counters["page"][:-1] + [counters["page"][-1] + placement.shift]
             counters["pages"] = [placement.total]
             facts_values.append(counters.get("page", [0])[-1])
@@ -915,7 +917,7 @@ def _front_stand_in(pages: int | None) -> Facts:
     """The front matter's facts before it is laid out: ``pages`` pages, counted from 1."""
     pages = pages or 0
     return Facts(index=0, kept=pages, values=list(range(1, pages + 1)), reset=[False] * pages, before=0,
-                 first_left=False, anchors={}, folio_styles=[None] * pages, splits=True, dpi={})
+                 first_left=False, anchors={}, splits=True, dpi={})
 
 
 def _target_numbers(front: Part, facts: dict[int, Facts], placements: dict[int, Placement]) -> dict[str, int]:
