@@ -166,3 +166,39 @@ def test_verbose_shows_a_cached_build_as_read_then_restore(project, tmp_path, ca
     err = build(capsys, project, tmp_path / "third", "--format", "epub", "--verbose", "--no-cache")
     stages = [line.split(":")[0] for line in err.splitlines() if not line.startswith(str(project))]
     assert stages == ["read", "render", "epub"], err
+
+
+def test_editing_one_chapter_lays_out_only_that_chapter(tmp_path, capsys, monkeypatch):
+    """The per-part layout cache: the other chapters, the contents and the colophon are reused."""
+    from weasyprint import HTML
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    project = shutil.copytree(PROJECTS / "typography", tmp_path / "book")
+    log = tmp_path / "renders.log"
+    original = HTML.render
+
+    def counting_render(self, *args, **kwargs):
+        with log.open("a") as stream:  # forked layout workers append too
+            stream.write("render\n")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(HTML, "render", counting_render)
+    build(capsys, project, tmp_path / "first")
+    first = len(log.read_text().splitlines())
+    chapter = project / "manuscript/03-closing.md"
+    text = chapter.read_text(encoding="utf-8")
+    chapter.write_text(text.replace("Closing paragraph 1.", "Closing paragraph 1!", 1), encoding="utf-8")
+    log.write_text("")
+    build(capsys, project, tmp_path / "after")
+    assert "Closing paragraph 1." in text and first >= 4 and len(log.read_text().splitlines()) == 1
+    build(capsys, project, tmp_path / "plain", "--no-cache")
+    assert outputs(tmp_path / "after") == outputs(tmp_path / "plain")
+
+
+def test_a_damaged_layout_cache_means_laying_out_again(project, tmp_path, capsys):
+    build(capsys, project, tmp_path / "first")
+    for path in (project / ".zinepress-cache/layout").iterdir():
+        path.write_bytes(b"{not json")
+    shutil.rmtree(project / ".zinepress-cache/builds")
+    build(capsys, project, tmp_path / "after")
+    build(capsys, project, tmp_path / "plain", "--no-cache")
+    assert outputs(tmp_path / "after") == outputs(tmp_path / "plain")

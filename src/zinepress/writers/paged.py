@@ -40,6 +40,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import sys
 import threading
 import traceback
 from dataclasses import dataclass, field
@@ -610,7 +611,9 @@ class PartCache:
         self.used: set[str] = set()
 
     def _key(self, part: Part) -> str:
-        return hashlib.sha256(f"{self.base}\n{part.extra_css}\n{part.html}".encode()).hexdigest()
+        key = hashlib.sha256(f"{self.base}\n{part.extra_css}\n{part.html}".encode()).hexdigest()
+        self.used.add(key)
+        return key
 
     def _read(self, name: str) -> bytes | None:
         try:
@@ -627,33 +630,36 @@ class PartCache:
             pass  # not kept (a read-only project): laid out again next time
 
     def facts(self, part: Part) -> Facts | None:
+        """The stored facts of ``part``; None when there are none (or they cannot be read)."""
         data = self._read(f"{self._key(part)}.facts.json")
-        if data is None:
+        try:
+            record = json.loads(data)
+            record["warnings"] = [self.store._problem(problem) for problem in record["warnings"]]
+            return Facts(**{**record, "index": part.index})
+        except (TypeError, ValueError, KeyError):
             return None
-        record = json.loads(data)
-        record["warnings"] = [self.store._problem(problem) for problem in record["warnings"]]
-        record["anchors"] = dict(record["anchors"])
-        return Facts(**{**record, "index": part.index})
 
     def written(self, part: Part, placement: Placement, pdf: bool) -> Written | None:
+        """The stored PDF and page starts of ``part`` at its place; None when not stored (or damaged)."""
         name = f"{self._key(part)}-{placement.shift}-{placement.total}"
-        data = self._read(f"{name}.json")
-        if data is None:
+        try:
+            record = json.loads(self._read(f"{name}.json"))
+            document = self._read(f"{name}.pdf") if record["pdf"] else None
+            if pdf and document is None:
+                return None
+            return Written(part.index, document, tuple(record["borrowed"]),
+                           [(page, pagelist.PageStart(**start)) for page, start in record["starts"]],
+                           record["folios"], [self.store._problem(problem) for problem in record["warnings"]])
+        except (TypeError, ValueError, KeyError):
             return None
-        record = json.loads(data)
-        document = self._read(f"{name}.pdf") if record["pdf"] else None
-        if pdf and document is None:
-            return None
-        return Written(part.index, document, tuple(record["borrowed"]),
-                       [(page, pagelist.PageStart(**start)) for page, start in record["starts"]],
-                       record["folios"], [self.store._problem(problem) for problem in record["warnings"]])
 
-    def store_part(self, part: Part, facts: Facts, placement: Placement, written: Written) -> None:
-        key = self._key(part)
+    def store_facts(self, part: Part, facts: Facts) -> None:
         record = dataclasses.asdict(facts)
         record["warnings"] = [self.store._record(problem) for problem in facts.warnings]
-        self._write(f"{key}.facts.json", json.dumps(record).encode())
-        name = f"{key}-{placement.shift}-{placement.total}"
+        self._write(f"{self._key(part)}.facts.json", json.dumps(record).encode())
+
+    def store_written(self, part: Part, placement: Placement, written: Written) -> None:
+        name = f"{self._key(part)}-{placement.shift}-{placement.total}"
         if written.pdf is not None:
             self._write(f"{name}.pdf", written.pdf)
         self._write(f"{name}.json", json.dumps({
@@ -662,13 +668,12 @@ class PartCache:
             "folios": written.folios, "warnings": [self.store._record(problem) for problem in written.warnings],
         }).encode())
 
-    def keep(self, parts, placements: dict[int, Placement]) -> None:
-        """Drop the entries this build did not use."""
-        keys = {self._key(part) for part in parts}
+    def keep_used(self) -> None:
+        """Drop the entries this build did not look up or store."""
         if not self.folder.is_dir():
             return
         for path in self.folder.iterdir():
-            if path.name.split(".")[0].split("-")[0] not in keys:
+            if path.name.split(".")[0].split("-")[0] not in self.used:
                 path.unlink(missing_ok=True)
 
 
@@ -688,8 +693,12 @@ class PagedBook:
 
 
 def workers_wanted() -> int:
-    """Worker processes for the layout: one per CPU this process may use, when it may fork."""
-    if threading.current_thread() is not threading.main_thread() or "fork" not in multiprocessing.get_all_start_methods():
+    """Worker processes for the layout: one per CPU this process may use, when it may fork.
+
+    Only on Linux, and only from the main thread (a preview server builds in a thread):
+    forking a process that runs Pango is not safe elsewhere.
+    """
+    if threading.current_thread() is not threading.main_thread() or not sys.platform.startswith("linux"):
         return 0
     try:
         cpus = len(os.sched_getaffinity(0))
@@ -710,12 +719,15 @@ def paged_book(rendered: RenderedBook, session: BuildSession, pdf: bool = True) 
 
 def _paged_book(rendered: RenderedBook, session: BuildSession, pdf: bool) -> PagedBook:
     stylesheets = stylesheets_for(rendered, session)
+    cache = PartCache(session.store, rendered, session) if session.store else None
     parts = split(rendered)
     if len(parts) > 1 and _counts_targets_across(parts, rendered):
         parts = [split_whole(rendered)]
-    result = _lay_out(parts, rendered, session, stylesheets, pdf)
+    result = _lay_out(parts, rendered, session, stylesheets, pdf, cache)
     if result is None:
-        result = _lay_out([split_whole(rendered)], rendered, session, stylesheets, pdf)
+        result = _lay_out([split_whole(rendered)], rendered, session, stylesheets, pdf, cache)
+    if cache:
+        cache.keep_used()
     return result
 
 
@@ -777,20 +789,22 @@ class Layouts:
                 runner.close()
 
 
-def _lay_out(parts: list[Part], rendered: RenderedBook, session: BuildSession, stylesheets, pdf: bool):
+def _lay_out(parts: list[Part], rendered: RenderedBook, session: BuildSession, stylesheets, pdf: bool,
+             cache: PartCache | None = None):
     """Lay out and write ``parts``; None when they turn out not to split the book cleanly.
 
     Parts whose layout an earlier build stored (same HTML, styles and place in the book)
     are taken from the cache and not laid out again.
     """
     body_sections, first_body = _body(rendered)
-    cache = PartCache(session.store, rendered, session) if session.store else None
     fresh: dict[int, Written] = {}
     layouts = Layouts(rendered, session, stylesheets)
     try:
         current = {part.index: part for part in parts[1:]}
         facts = _cached_facts(cache, current.values())
-        facts.update(layouts.lay_out([part for index, part in current.items() if index not in facts]))
+        if not all(fact.splits for fact in facts.values()):
+            return None
+        facts.update(_laid_out(layouts, cache, [part for index, part in current.items() if index not in facts]))
         for round_number in range(MAX_SIDE_ROUNDS + 1):
             if not all(fact.splits for fact in facts.values()):
                 return None
@@ -807,7 +821,7 @@ def _lay_out(parts: list[Part], rendered: RenderedBook, session: BuildSession, s
             current.update({part.index: part for part in flipped})
             known = _cached_facts(cache, flipped)
             facts.update(known)
-            facts.update(layouts.lay_out([part for part in flipped if part.index not in known]))
+            facts.update(_laid_out(layouts, cache, [part for part in flipped if part.index not in known]))
         placements = _placements(facts)
         written = {index: stored for index in current
                    if (stored := cache.written(current[index], placements[index], pdf) if cache else None)}
@@ -821,8 +835,7 @@ def _lay_out(parts: list[Part], rendered: RenderedBook, session: BuildSession, s
         layouts.close()
     if cache:
         for index, result in fresh.items():
-            cache.store_part(current[index], facts[index], placements[index], result)
-        cache.keep(current.values(), placements)
+            cache.store_written(current[index], placements[index], result)
     for index in sorted(facts):
         for warning in facts[index].warnings + written[index].warnings:
             session.diagnostics.warnings.append(warning)
@@ -839,6 +852,15 @@ def _lay_out(parts: list[Part], rendered: RenderedBook, session: BuildSession, s
                      first_body=offsets[1] if len(parts) > 1 else _first_body_in(facts[0], rendered),
                      pages=offset,
                      folios=[folio for index in sorted(written) for folio in written[index].folios])
+
+
+def _laid_out(layouts: Layouts, cache: PartCache | None, parts: list[Part]) -> dict[int, Facts]:
+    """Lay out ``parts`` and store their facts."""
+    facts = layouts.lay_out(parts)
+    if cache:
+        for part in parts:
+            cache.store_facts(part, facts[part.index])
+    return facts
 
 
 def _cached_facts(cache, parts) -> dict[int, Facts]:
@@ -905,6 +927,8 @@ def _front_part(front: Part, facts: dict[int, Facts], cache, layouts: Layouts):
         found = cache.facts(placed) if cache else None
         if found is None:
             found = layouts.lay_out_here(placed)
+            if cache:
+                cache.store_facts(placed, found)
         if not found.splits:
             return None
         if found.kept == front_pages or not front.links_out:
