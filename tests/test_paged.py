@@ -71,3 +71,38 @@ def test_a_book_whose_chapters_share_pages_is_laid_out_whole(tmp_path):
     assert len(parts) > 2
     assert len(split_book.parts) == 1  # the split was refused and the book laid out as one part
     assert split_book.folios == whole_book.folios
+
+
+def test_worker_processes_and_one_process_write_the_same_bytes(tmp_path, monkeypatch):
+    """Parts laid out in forked workers or one after the other in this process (as in the preview server)."""
+    from zinepress.cli import main
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    project = copy_project(PROJECTS / "typography", tmp_path / "book")
+    builds = {}
+    for name, workers in (("forked", None), ("in-process", 0)):
+        if workers is not None:
+            monkeypatch.setattr(paged, "workers_wanted", lambda: workers)
+        assert main(["build", str(project), "--no-cache", "--out", str(tmp_path / name)]) == 0
+        builds[name] = {path.name: path.read_bytes() for path in sorted((tmp_path / name).iterdir())}
+    assert builds["forked"] == builds["in-process"]
+
+
+def test_a_problem_found_in_a_worker_is_one_located_error(tmp_path, capsys, monkeypatch):
+    """An error raised while a worker lays out a part reaches the command line as ``path:line: error``."""
+    from zinepress.cli import main
+    from zinepress.errors import ProjectError
+    project = copy_project(PROJECTS / "typography", tmp_path / "book")
+    chapter = project / "manuscript" / "02-pictures.md"
+
+    def failing(pages, rendered):
+        if any("pictures" in name for page in pages for name in page.anchors):
+            raise ProjectError("this part cannot be laid out", chapter, 7)
+        return {}
+
+    monkeypatch.setattr(paged, "image_resolutions", failing)
+    code = main(["build", str(project), "--no-cache"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.strip().endswith("02-pictures.md:7: error: this part cannot be laid out"), err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (project / "build").exists() or not any((project / "build").iterdir())
