@@ -756,16 +756,21 @@ class Layouts:
         self.holder: dict[int, object] = {}
         self.held: dict[int, Part] = {}
 
-    def lay_out(self, parts: list[Part]) -> dict[int, Facts]:
+    def begin(self, parts: list[Part]):
+        """Start laying out ``parts`` (workers go on while this process does other work); their runner."""
         if not parts:
-            return {}
+            return None
         workers = min(workers_wanted(), len(parts))
         runner = (Forked(parts, self.rendered, self.session, self.stylesheets, workers) if workers > 1
                   else InProcess(parts, self.rendered, self.session, self.stylesheets))
         self.runners.append(runner)
         for part in parts:
             self.holder[part.index], self.held[part.index] = runner, part
-        return runner.facts()
+        return runner
+
+    def lay_out(self, parts: list[Part]) -> dict[int, Facts]:
+        runner = self.begin(parts)
+        return runner.facts() if runner else {}
 
     def lay_out_here(self, part: Part) -> Facts:
         """Lay out one small part in this process (the front matter, while the workers wait)."""
@@ -804,11 +809,14 @@ def _lay_out(parts: list[Part], rendered: RenderedBook, session: BuildSession, s
         facts = _cached_facts(cache, current.values())
         if not all(fact.splits for fact in facts.values()):
             return None
-        facts.update(_laid_out(layouts, cache, [part for index, part in current.items() if index not in facts]))
+        pending = [part for index, part in current.items() if index not in facts]
+        runner = layouts.begin(pending)
+        front_pages = _front_length(parts[0], cache, layouts) if current else None
+        facts.update(_stored(cache, pending, runner.facts() if runner else {}))
         for round_number in range(MAX_SIDE_ROUNDS + 1):
             if not all(fact.splits for fact in facts.values()):
                 return None
-            front = _front_part(parts[0], facts, cache, layouts)
+            front = _front_part(parts[0], facts, cache, layouts, front_pages)
             if front is None:
                 return None
             current[0], facts[0] = front
@@ -856,7 +864,11 @@ def _lay_out(parts: list[Part], rendered: RenderedBook, session: BuildSession, s
 
 def _laid_out(layouts: Layouts, cache: PartCache | None, parts: list[Part]) -> dict[int, Facts]:
     """Lay out ``parts`` and store their facts."""
-    facts = layouts.lay_out(parts)
+    return _stored(cache, parts, layouts.lay_out(parts))
+
+
+def _stored(cache: PartCache | None, parts: list[Part], facts: dict[int, Facts]) -> dict[int, Facts]:
+    """``facts`` of the newly laid-out ``parts``, kept in the cache."""
     if cache:
         for part in parts:
             cache.store_facts(part, facts[part.index])
@@ -913,22 +925,36 @@ def _placements(facts: dict[int, Facts]) -> dict[int, Placement]:
     return placements
 
 
-def _front_part(front: Part, facts: dict[int, Facts], cache, layouts: Layouts):
+def _front_length(front: Part, cache, layouts: Layouts) -> int | None:
+    """The front matter's pages when laid out without its targets' numbers (while the workers lay out the rest):
+    the first guess of its length, which the numbers rarely change."""
+    if not front.links_out:
+        return None
+    found = _front_facts(front, cache, layouts)
+    return found.kept if found.splits else None
+
+
+def _front_facts(placed: Part, cache, layouts: Layouts) -> Facts:
+    found = cache.facts(placed) if cache else None
+    if found is None:
+        found = layouts.lay_out_here(placed)
+        if cache:
+            cache.store_facts(placed, found)
+    return found
+
+
+def _front_part(front: Part, facts: dict[int, Facts], cache, layouts: Layouts, front_pages: int | None = None):
     """The front matter with the page numbers of its links' targets, laid out until its length settles.
 
-    Returns the front part as laid out (placeholders included) and its facts; None when it does not split.
+    ``front_pages`` is a first guess of its length. Returns the front part as laid out
+    (placeholders included) and its facts; None when it does not split.
     """
-    front_pages = None
     for _ in range(MAX_FRONT_LAYOUTS):
         guess = {**facts, 0: _front_stand_in(front_pages)}
         numbers = _target_numbers(front, guess, _placements(guess))
         html, extra = _with_placeholders(front, numbers)
         placed = dataclasses.replace(front, html=html, extra_css=extra)
-        found = cache.facts(placed) if cache else None
-        if found is None:
-            found = layouts.lay_out_here(placed)
-            if cache:
-                cache.store_facts(placed, found)
+        found = _front_facts(placed, cache, layouts)
         if not found.splits:
             return None
         if found.kept == front_pages or not front.links_out:
