@@ -18,9 +18,11 @@ What makes the parts add up to the book laid out whole:
   ``counter(pages)``).
 * **Sides.** A part starts on a right-hand page; one whose first page falls on a left-hand
   page of the book is laid out again starting on the left.
-* **The contents.** The front matter is laid out last: for every link it holds to a later
-  part, an empty placeholder page after it carries the target's page number, so
-  ``target-counter()`` gives the real number; the placeholders are dropped.
+* **The contents.** The front matter is laid out once more when the other parts are: for
+  every link it holds to a later part, an empty placeholder page after it carries the
+  target's page number, so ``target-counter()`` gives the real number; the placeholders
+  are dropped. (A first layout without the numbers, made while the workers lay out the
+  chapters, tells its length.)
 * **Links across parts** keep working: a part names the anchors it links to on its first
   page ("borrowed" names), and the join keeps only each anchor's real place.
 
@@ -31,19 +33,20 @@ targets across parts) is laid out whole, as one part.
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
-import posixpath
 import dataclasses
 import datetime as dt
+import hashlib
+import json
 import logging
 import multiprocessing
 import os
 import pickle
+import posixpath
 import sys
 import threading
 import traceback
 from dataclasses import dataclass, field
+from html import escape
 from io import BytesIO
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
@@ -103,15 +106,14 @@ def split(rendered: RenderedBook) -> list[Part]:
     """The print HTML as parts: the front matter, then one per top-level section; one part when it cannot split."""
     document = lxml.html.document_fromstring(rendered.print_html)
     body = document.find("body")
-    whole = [Part(0, rendered.print_html, tuple(_ids(document)), (), len(rendered.print_html))]
     chapters = rendered.book.chapters
-    sections = list(body)
-    if (body is None or not chapters or (body.text or "").strip()
+    sections = list(body) if body is not None else []
+    if (not sections or not chapters or (body.text or "").strip()
             or any(not isinstance(section.tag, str) or (section.tail or "").strip() for section in sections)):
-        return whole
+        return [split_whole(rendered)]
     first = next((index for index, section in enumerate(sections) if section.get("id") == chapters[0].slug), None)
     if not first:
-        return whole
+        return [split_whole(rendered)]
     groups = [sections[:first]] + [[section] for section in sections[first:]]
     for number, group in enumerate(groups):
         if group[0].get("id") is None:
@@ -119,21 +121,18 @@ def split(rendered: RenderedBook) -> list[Part]:
     owner = {}
     for number, group in enumerate(groups):
         for section in group:
-            for element_id in _ids(section):
+            for element_id in section.xpath(".//@id | @id"):
                 owner.setdefault(element_id, number)
+    shell = _empty_shell(document)
     parts = []
     for number, group in enumerate(groups):
         before = groups[number - 1][-1] if number else None
         after = groups[number + 1][0] if number + 1 < len(groups) else None
         links = sorted({target for section in group for target in _internal_links(section)
                         if owner.get(target, number) != number})
-        html = _part_html(document, group, before, after)
+        html = _part_html(shell, group, before, after)
         parts.append(Part(number, html, tuple(element.get("id") for element in group), tuple(links), len(html)))
     return parts
-
-
-def _ids(element) -> list[str]:
-    return [value for value in element.xpath(".//@id | @id")]
 
 
 def _internal_links(element) -> list[str]:
@@ -142,23 +141,27 @@ def _internal_links(element) -> list[str]:
 
 def _ghost(section, ghost_id: str):
     """An empty copy of ``section``: same element and attributes, no content, its own id."""
-    ghost = copy.deepcopy(section)
-    for child in list(ghost):
-        ghost.remove(child)
-    ghost.text = ghost.tail = None
-    for name in ("id", "aria-labelledby", "style"):
-        ghost.attrib.pop(name, None)
-    ghost.set("id", ghost_id)
-    return ghost
+    attributes = "".join(f' {name}="{escape(value, quote=True)}"' for name, value in section.attrib.items()
+                         if name not in ("id", "aria-labelledby", "style"))
+    return lxml.html.fragment_fromstring(f'<{section.tag}{attributes} id="{ghost_id}"></{section.tag}>')
 
 
-def _part_html(document, group, before, after) -> str:
+def _empty_shell(document):
+    """A copy of the print document with an empty body, to fill with one part."""
+    body = document.find("body")
+    sections = list(body)
+    for section in sections:
+        body.remove(section)
+    shell = copy.deepcopy(document)
+    body.extend(sections)
+    shell.find("body").text = "\n"
+    return shell
+
+
+def _part_html(shell, group, before, after) -> str:
     """One part as a whole HTML document: ``group`` between ghosts of its neighbours."""
-    part = copy.deepcopy(document)
+    part = copy.deepcopy(shell)
     body = part.find("body")
-    for child in list(body):
-        body.remove(child)
-    body.text = "\n"
     if before is not None:
         body.append(_ghost(before, LEAD_GHOST))
     for section in group:
