@@ -39,9 +39,11 @@ import hashlib
 import json
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import pickle
 import posixpath
+import re
 import sys
 import threading
 import traceback
@@ -100,6 +102,7 @@ class Part:
     links_out: tuple[str, ...] = ()  # ids it links to that live in other parts
     size: int = 0  # a measure of its work (characters), to share the parts between workers
     extra_css: str = ""  # rules for this part alone (the front matter's placeholder pages)
+    ids: tuple[str, ...] = ()  # every id its sections hold
 
 
 def split(rendered: RenderedBook) -> list[Part]:
@@ -131,7 +134,9 @@ def split(rendered: RenderedBook) -> list[Part]:
         links = sorted({target for section in group for target in _internal_links(section)
                         if owner.get(target, number) != number})
         html = _part_html(shell, group, before, after)
-        parts.append(Part(number, html, tuple(element.get("id") for element in group), tuple(links), len(html)))
+        ids = tuple(sorted(element_id for element_id, owned_by in owner.items() if owned_by == number))
+        parts.append(Part(number, html, tuple(element.get("id") for element in group), tuple(links), len(html),
+                          ids=ids))
     return parts
 
 
@@ -197,7 +202,7 @@ class Placement:
     """Where the parent puts a part: the counter shift for its pages, and the book's page count."""
 
     shift: int
-    total: int
+    total: int | None  # None when no stylesheet shows the page count (the parts are then written as they come)
 
 
 @dataclass
@@ -289,7 +294,8 @@ class PartLayout:
             counters = state[1]
             if "page" in counters and not reset[number]:
                 counters["page"] = counters["page"][:-1] + [counters["page"][-1] + placement.shift]
-            counters["pages"] = [placement.total]
+            if placement.total is not None:
+                counters["pages"] = [placement.total]
             facts_values.append(counters.get("page", [0])[-1])
             if pdf and (counters != self.records[number][2][1]):
                 _remake_margin_boxes(context, page_box, state, number)
@@ -582,6 +588,206 @@ def _serve(channel, share: list[Part], rendered, session, stylesheets) -> None:
         os._exit(0)
 
 
+# ---------------------------------------------------------------- streaming: parts written as they come
+
+
+class Stream:
+    """Forked workers that lay out parts in book order and write each one as soon as its place is known.
+
+    The parts are dealt out in turn, so the workers move through the book side by side; a
+    worker holds only the parts it has laid out and not yet written, not half the book.
+    """
+
+    def __init__(self, parts: list[Part], workers: int, rendered, session, stylesheets):
+        context = multiprocessing.get_context("fork")
+        shares = [parts[start::workers] for start in range(workers)]
+        self.channels, self.holder, self.processes = [], {}, []
+        for share in shares:
+            mine, theirs = context.Pipe()
+            process = context.Process(target=_stream, args=(theirs, share, rendered, session, stylesheets),
+                                      daemon=True)
+            process.start()
+            theirs.close()
+            for part in share:
+                self.holder[part.index] = len(self.channels)
+            self.channels.append(mine)
+            self.processes.append(process)
+
+    def send(self, index: int, message) -> None:
+        """Send ``message`` to the worker that holds (or is to lay out) part ``index``."""
+        worker = self.holder.setdefault(index, index % len(self.channels))
+        self.channels[worker].send_bytes(pickle.dumps(message))
+
+    def receive(self):
+        """The next (kind, value) any worker reports: ("facts", Facts) or ("written", Written)."""
+        ready = multiprocessing.connection.wait(self.channels)
+        try:
+            kind, value = pickle.loads(ready[0].recv_bytes())
+        except EOFError:
+            raise RuntimeError("a layout worker stopped unexpectedly") from None
+        if kind == "error":
+            raise ProjectError("", problems=value)
+        if kind == "crash":
+            raise RuntimeError(value)
+        return kind, value
+
+    def close(self) -> None:
+        for channel in self.channels:
+            try:
+                channel.send_bytes(pickle.dumps(("stop", None)))
+            except OSError:
+                pass
+            channel.close()
+        for process in self.processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        self.channels, self.processes = [], []
+
+
+def _stream(channel, share: list[Part], rendered, session, stylesheets) -> None:
+    """A streaming worker: lay out its parts in order, reporting each; write a part when told its place."""
+    logging.getLogger("weasyprint").propagate = False
+    queue, held = list(share), {}
+    try:
+        while True:
+            while channel.poll() or not queue:
+                kind, value = pickle.loads(channel.recv_bytes())
+                if kind == "write":
+                    index, placement, pdf, body_sections, first_body, anchors = value
+                    result = held.pop(index).write(placement, pdf, body_sections, first_body, anchors)
+                    channel.send_bytes(pickle.dumps(("written", result)))
+                elif kind == "layout":
+                    queue.insert(0, value)
+                else:
+                    return
+            part = queue.pop(0)
+            held[part.index] = PartLayout(part, rendered, _quiet_session(session), stylesheets)
+            channel.send_bytes(pickle.dumps(("facts", held[part.index].facts())))
+    except ProjectError as error:
+        channel.send_bytes(pickle.dumps(("error", error.problems)))
+    except EOFError:
+        return
+    except BaseException:  # noqa: BLE001 - reported to the parent, which raises it as a bug
+        channel.send_bytes(pickle.dumps(("crash", traceback.format_exc())))
+    finally:
+        channel.close()
+        os._exit(0)
+
+
+def _lay_out_streaming(parts: list[Part], rendered: RenderedBook, session: BuildSession, stylesheets, pdf: bool,
+                       cache: PartCache | None, workers: int):
+    """Lay out and write ``parts`` with workers that write each part as soon as its place is known.
+
+    The front matter's length is found first (laid out without its targets' numbers, while
+    the workers start); each later part's place then follows from the parts before it. The
+    contents are laid out last with the real numbers; None when anything turns out not to
+    split cleanly (or the front matter's length changes), and the caller lays the book out whole.
+    """
+    body_sections, first_body = _body(rendered)
+    current = {part.index: part for part in parts[1:]}
+    anchors = frozenset(name for part in parts for name in part.ids)
+    facts = _cached_facts(cache, current.values())
+    if not all(fact.splits for fact in facts.values()):
+        return None
+    pending = [part for index, part in sorted(current.items()) if index not in facts]
+    stream = Stream(pending, workers, rendered, session, stylesheets) if pending else None
+    front_layouts = Layouts(rendered, session, stylesheets)
+    written: dict[int, Written] = {}
+    fresh: set[int] = set()
+    try:
+        front_guess = _front_facts(parts[0], cache, front_layouts)
+        if not front_guess.splits:
+            return None
+        front_pages, front_counter = front_guess.kept, _last_counter(front_guess)
+        placements: dict[int, Placement] = {}
+        awaiting: dict[int, Placement] = {}  # parts to lay out again before they are written
+        in_stream: set[int] = set()  # parts whose current version a worker holds, laid out
+        flips: dict[int, int] = {}
+        last, offset, waiting = front_counter, front_pages, 0
+        order = sorted(current)
+        position = 0
+        while position < len(order) or waiting or awaiting:
+            index = order[position] if position < len(order) else None
+            if index is not None and index in facts:
+                fact = facts[index]
+                if not fact.splits:
+                    return None
+                if fact.kept and fact.first_left != (offset % 2 == 1):
+                    flips[index] = flips.get(index, 0) + 1
+                    if flips[index] > MAX_SIDE_ROUNDS:
+                        return None
+                    current[index] = dataclasses.replace(current[index], html=_flip_start(current[index]))
+                    del facts[index]
+                    in_stream.discard(index)
+                    known = _cached_facts(cache, [current[index]])
+                    if known:
+                        facts.update(known)
+                    else:
+                        stream = stream or Stream([], workers, rendered, session, stylesheets)
+                        stream.send(index, ("layout", current[index]))
+                    continue
+                placement = Placement(last - fact.before, None)
+                placements[index] = placement
+                stored = cache.written(current[index], placement, pdf) if cache else None
+                if stored is not None:
+                    written[index] = stored
+                elif index in in_stream:
+                    stream.send(index, ("write", (index, placement, pdf, body_sections, first_body, anchors)))
+                    waiting += 1
+                else:
+                    stream = stream or Stream([], workers, rendered, session, stylesheets)
+                    awaiting[index] = placement
+                    stream.send(index, ("layout", current[index]))
+                if fact.kept:
+                    last = fact.values[-1] + (0 if fact.reset[-1] else placement.shift)
+                offset += fact.kept
+                position += 1
+                continue
+            kind, value = stream.receive()
+            if kind == "facts":
+                facts[value.index] = value
+                in_stream.add(value.index)
+                if cache:
+                    cache.store_facts(current[value.index], value)
+                if value.index in awaiting:
+                    placement = awaiting.pop(value.index)
+                    stream.send(value.index, ("write", (value.index, placement, pdf, body_sections, first_body,
+                                                        anchors)))
+                    waiting += 1
+            else:
+                written[value.index] = value
+                fresh.add(value.index)
+                waiting -= 1
+    finally:
+        if stream is not None:
+            stream.close()
+    try:
+        front = _front_part(parts[0], facts, cache, front_layouts, front_guess)
+        if front is None or front[1].kept != front_pages or _last_counter(front[1]) != front_counter:
+            return None  # the numbers changed the front matter's length: the places given are wrong
+        current[0], facts[0] = front
+        placements[0] = Placement(0, None)
+        stored = cache.written(current[0], placements[0], pdf) if cache else None
+        if stored is None:
+            if front_layouts.held.get(0) != current[0]:
+                front_layouts.lay_out_here(current[0])
+            stored = front_layouts.write({0: placements[0]}, pdf, body_sections, first_body, anchors)[0]
+            fresh.add(0)
+        written[0] = stored
+    finally:
+        front_layouts.close()
+    defined = {name for fact in facts.values() for name in fact.anchors}
+    if any(name not in defined for result in written.values() for name in result.borrowed):
+        return None  # a link to an element that has no place on a page: the whole layout drops it
+    if cache:
+        for index in fresh:
+            cache.store_written(current[index], placements[index], written[index])
+    return _assemble(parts, facts, written, rendered, session)
+
+
+
 # ---------------------------------------------------------------- the cache
 
 
@@ -726,12 +932,23 @@ def _paged_book(rendered: RenderedBook, session: BuildSession, pdf: bool) -> Pag
     parts = split(rendered)
     if len(parts) > 1 and _counts_targets_across(parts, rendered):
         parts = [split_whole(rendered)]
-    result = _lay_out(parts, rendered, session, stylesheets, pdf, cache)
+    workers = min(workers_wanted(), len(parts) - 1)
+    if workers > 1 and not _shows_page_count(rendered):
+        result = _lay_out_streaming(parts, rendered, session, stylesheets, pdf, cache, workers)
+    else:
+        result = _lay_out(parts, rendered, session, stylesheets, pdf, cache)
     if result is None:
         result = _lay_out([split_whole(rendered)], rendered, session, stylesheets, pdf, cache)
     if cache:
         cache.keep_used()
     return result
+
+
+def _shows_page_count(rendered: RenderedBook) -> bool:
+    """Whether the print stylesheet may show the book's page count (``counter(pages)``): every part must
+    then wait until all are laid out before it is written."""
+    css = stylesheet_text(rendered.config.project, stylesheet_path(rendered.config.project, "print.css"))
+    return re.search(r"counters?\(\s*pages\b", css) is not None
 
 
 def split_whole(rendered: RenderedBook) -> Part:
@@ -814,12 +1031,12 @@ def _lay_out(parts: list[Part], rendered: RenderedBook, session: BuildSession, s
             return None
         pending = [part for index, part in current.items() if index not in facts]
         runner = layouts.begin(pending)
-        front_pages = _front_length(parts[0], cache, layouts) if current else None
+        front_guess = _front_first_guess(parts[0], cache, layouts) if current else None
         facts.update(_stored(cache, pending, runner.facts() if runner else {}))
         for round_number in range(MAX_SIDE_ROUNDS + 1):
             if not all(fact.splits for fact in facts.values()):
                 return None
-            front = _front_part(parts[0], facts, cache, layouts, front_pages)
+            front = _front_part(parts[0], facts, cache, layouts, front_guess)
             if front is None:
                 return None
             current[0], facts[0] = front
@@ -847,6 +1064,12 @@ def _lay_out(parts: list[Part], rendered: RenderedBook, session: BuildSession, s
     if cache:
         for index, result in fresh.items():
             cache.store_written(current[index], placements[index], result)
+    return _assemble(parts, facts, written, rendered, session)
+
+
+def _assemble(parts: list[Part], facts: dict[int, Facts], written: dict[int, Written], rendered: RenderedBook,
+              session: BuildSession) -> PagedBook:
+    """The laid-out book from its parts' facts and results; their warnings reported once."""
     for index in sorted(facts):
         for warning in facts[index].warnings + written[index].warnings:
             session.diagnostics.warnings.append(warning)
@@ -863,6 +1086,11 @@ def _lay_out(parts: list[Part], rendered: RenderedBook, session: BuildSession, s
                      first_body=offsets[1] if len(parts) > 1 else _first_body_in(facts[0], rendered),
                      pages=offset,
                      folios=[folio for index in sorted(written) for folio in written[index].folios])
+
+
+def _last_counter(facts: Facts) -> int:
+    """The page counter on a part's last page, as laid out (the front matter is not moved)."""
+    return facts.values[-1] if facts.kept else facts.before
 
 
 def _laid_out(layouts: Layouts, cache: PartCache | None, parts: list[Part]) -> dict[int, Facts]:
@@ -928,16 +1156,17 @@ def _placements(facts: dict[int, Facts]) -> dict[int, Placement]:
     return placements
 
 
-def _front_length(front: Part, cache, layouts: Layouts) -> int | None:
-    """The front matter's pages when laid out without its targets' numbers (while the workers lay out the rest):
-    the first guess of its length, which the numbers rarely change."""
+def _front_first_guess(front: Part, cache, layouts: Layouts) -> Facts | None:
+    """The front matter laid out without its targets' numbers (while the workers lay out the rest): a first
+    guess of its length and folios, which the numbers rarely change. None when it holds no such link."""
     if not front.links_out:
         return None
     found = _front_facts(front, cache, layouts)
-    return found.kept if found.splits else None
+    return found if found.splits else None
 
 
 def _front_facts(placed: Part, cache, layouts: Layouts) -> Facts:
+    """The facts of the front matter as ``placed``: from the cache, or laid out in this process."""
     found = cache.facts(placed) if cache else None
     if found is None:
         found = layouts.lay_out_here(placed)
@@ -946,23 +1175,23 @@ def _front_facts(placed: Part, cache, layouts: Layouts) -> Facts:
     return found
 
 
-def _front_part(front: Part, facts: dict[int, Facts], cache, layouts: Layouts, front_pages: int | None = None):
-    """The front matter with the page numbers of its links' targets, laid out until its length settles.
+def _front_part(front: Part, facts: dict[int, Facts], cache, layouts: Layouts, guess: Facts | None = None):
+    """The front matter with the page numbers of its links' targets, laid out until its pages settle.
 
-    ``front_pages`` is a first guess of its length. Returns the front part as laid out
-    (placeholders included) and its facts; None when it does not split.
+    ``guess`` is a first layout of it. Returns the front part as laid out (placeholders
+    included) and its facts; None when it does not split.
     """
     for _ in range(MAX_FRONT_LAYOUTS):
-        guess = {**facts, 0: _front_stand_in(front_pages)}
-        numbers = _target_numbers(front, guess, _placements(guess))
+        assumed = {**facts, 0: guess or _front_stand_in(None)}
+        numbers = _target_numbers(front, assumed, _placements(assumed))
         html, extra = _with_placeholders(front, numbers)
         placed = dataclasses.replace(front, html=html, extra_css=extra)
         found = _front_facts(placed, cache, layouts)
         if not found.splits:
             return None
-        if found.kept == front_pages or not front.links_out:
+        if not front.links_out or (guess is not None and (found.kept, found.values) == (guess.kept, guess.values)):
             break
-        front_pages = found.kept
+        guess = found
     return placed, found
 
 
