@@ -106,3 +106,44 @@ def test_a_problem_found_in_a_worker_is_one_located_error(tmp_path, capsys, monk
     assert err.strip().endswith("02-pictures.md:7: error: this part cannot be laid out"), err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not (project / "build").exists() or not any((project / "build").iterdir())
+
+
+def _project_with_chapters(tmp_path, lengths: list[int], css: str, without: str = ""):
+    """A project whose chapters have ``lengths`` paragraphs, with the default print.css (less the line
+    ``without``) plus ``css``."""
+    project = copy_project(PROJECTS / "minimal", tmp_path / "book")
+    for path in (project / "manuscript").glob("*.md"):
+        path.unlink()
+    sentence = "Words set in a paragraph long enough to fill a few lines of the page. " * 6
+    for number, paragraphs in enumerate(lengths, start=1):
+        body = "\n\n".join(f"{sentence}[^n{index}]\n\n[^n{index}]: A note." for index in range(paragraphs))
+        (project / "manuscript" / f"{number:02d}-part-{number}.md").write_text(
+            f"---\ntitle: Part {number}\n---\n\n{body}\n", encoding="utf-8")
+    default = Path(paged.__file__).parent.parent / "styles" / "print.css"
+    (project / "styles").mkdir(exist_ok=True)
+    stylesheet = default.read_text(encoding="utf-8")
+    assert without in stylesheet
+    (project / "styles" / "print.css").write_text(stylesheet.replace(without, "") + css, encoding="utf-8")
+    return project
+
+
+def test_a_part_that_falls_on_the_other_side_is_laid_out_again(tmp_path, monkeypatch):
+    """Chapters that open on any page (not only on the right) make parts start on left-hand pages."""
+    flips = []
+    original = paged._flip_start
+    monkeypatch.setattr(paged, "_flip_start", lambda part: flips.append(part.index) or original(part))
+    project = _project_with_chapters(tmp_path, [3, 9, 4, 6, 2], "\n.chapter { break-before: page; }\n")
+    split_book, parts, split_pdf = _laid_out(project, False, tmp_path, "split")
+    whole_book, _, whole_pdf = _laid_out(project, True, tmp_path, "whole")
+    assert flips and len(split_book.parts) == len(parts) > 2
+    assert split_book.folios == whole_book.folios and split_book.page_starts == whole_book.page_starts
+    assert _page_texts(split_pdf) == _page_texts(whole_pdf)
+
+
+def test_footnotes_numbered_through_the_book_lay_it_out_whole(tmp_path):
+    project = _project_with_chapters(tmp_path, [2, 3], "", without=".chapter, .comments { counter-reset: footnote; }")
+    split_book, parts, split_pdf = _laid_out(project, False, tmp_path, "split")
+    whole_book, _, whole_pdf = _laid_out(project, True, tmp_path, "whole")
+    assert len(parts) > 2 and len(split_book.parts) == 1
+    assert _page_texts(split_pdf) == _page_texts(whole_pdf)
+    assert "5. A note." in " ".join(_page_texts(whole_pdf))  # the fifth note of the book, in the second chapter

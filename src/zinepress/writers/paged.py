@@ -26,8 +26,9 @@ What makes the parts add up to the book laid out whole:
 * **Links across parts** keep working: a part names the anchors it links to on its first
   page ("borrowed" names), and the join keeps only each anchor's real place.
 
-A book whose sections do not each start a new page (or whose stylesheet counts pages to
-targets across parts) is laid out whole, as one part.
+A book whose sections do not each start a new page, or whose stylesheet counts across parts
+(pages to targets in other parts, footnotes numbered through the book), is laid out whole,
+as one part.
 """
 
 from __future__ import annotations
@@ -930,7 +931,7 @@ def _paged_book(rendered: RenderedBook, session: BuildSession, pdf: bool) -> Pag
     stylesheets = stylesheets_for(rendered, session)
     cache = PartCache(session.store, rendered, session) if session.store else None
     parts = split(rendered)
-    if len(parts) > 1 and _counts_targets_across(parts, rendered):
+    if len(parts) > 1 and _counts_across_parts(parts, rendered):
         parts = [split_whole(rendered)]
     workers = min(workers_wanted(), len(parts) - 1)
     if workers > 1 and not _shows_page_count(rendered):
@@ -955,10 +956,16 @@ def split_whole(rendered: RenderedBook) -> Part:
     return Part(0, rendered.print_html, (), (), len(rendered.print_html))
 
 
-def _counts_targets_across(parts: list[Part], rendered: RenderedBook) -> bool:
-    """Whether body parts link across parts while the stylesheet counts pages to targets (only the front may)."""
+def _counts_across_parts(parts: list[Part], rendered: RenderedBook) -> bool:
+    """Whether the book numbers something through parts that a part cannot know before it is laid out:
+    pages to targets in other parts (``target-counter()`` outside the front matter), or footnotes
+    numbered through the book (``float: footnote`` without a ``counter-reset`` of ``footnote``)."""
     css = stylesheet_text(rendered.config.project, stylesheet_path(rendered.config.project, "print.css"))
-    return "target-" in css and any(part.links_out for part in parts[1:])
+    if "target-" in css and any(part.links_out for part in parts[1:]):
+        return True
+    through = (re.search(r"float\s*:\s*footnote", css) is not None
+               and re.search(r"counter-reset\s*:[^;}]*\bfootnote\b", css) is None)
+    return through and sum('class="footnote-note"' in part.html for part in parts) > 1
 
 
 def _body(rendered: RenderedBook) -> tuple[list[str], str | None]:
