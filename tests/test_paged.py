@@ -127,8 +127,11 @@ def _project_with_chapters(tmp_path, lengths: list[int], css: str, without: str 
     return project
 
 
-def test_a_part_that_falls_on_the_other_side_is_laid_out_again(tmp_path, monkeypatch):
+@pytest.mark.parametrize("in_process", [False, True], ids=["workers", "one-process"])
+def test_a_part_that_falls_on_the_other_side_is_laid_out_again(tmp_path, monkeypatch, in_process):
     """Chapters that open on any page (not only on the right) make parts start on left-hand pages."""
+    if in_process:
+        monkeypatch.setattr(paged, "workers_wanted", lambda: 0)
     flips = []
     original = paged._flip_start
     monkeypatch.setattr(paged, "_flip_start", lambda part: flips.append(part.index) or original(part))
@@ -147,3 +150,18 @@ def test_footnotes_numbered_through_the_book_lay_it_out_whole(tmp_path):
     assert len(parts) > 2 and len(split_book.parts) == 1
     assert _page_texts(split_pdf) == _page_texts(whole_pdf)
     assert "5. A note." in " ".join(_page_texts(whole_pdf))  # the fifth note of the book, in the second chapter
+
+
+@pytest.mark.parametrize("in_process", [False, True], ids=["workers", "one-process"])
+def test_a_page_count_in_the_margins_is_the_whole_book_s(tmp_path, monkeypatch, in_process):
+    """``counter(pages)`` shows the book's page count: parts are written once every part is laid out."""
+    if in_process:
+        monkeypatch.setattr(paged, "workers_wanted", lambda: 0)
+    css = '\n@page :right { @bottom-right { content: counter(page) " / " counter(pages); font-size: 8pt; } }\n'
+    project = _project_with_chapters(tmp_path, [3, 5, 2], css)
+    split_book, parts, split_pdf = _laid_out(project, False, tmp_path, "split")
+    whole_book, _, whole_pdf = _laid_out(project, True, tmp_path, "whole")
+    assert len(split_book.parts) == len(parts) > 2
+    texts = _page_texts(split_pdf)
+    assert texts == _page_texts(whole_pdf)
+    assert any(f"/ {whole_book.pages}" in text for text in texts)

@@ -468,22 +468,6 @@ def stylesheets_for(rendered: RenderedBook, session: BuildSession, extra: str = 
     return sheets
 
 
-class InProcess:
-    """Parts laid out one after the other in this process (no fork, or one CPU)."""
-
-    def __init__(self, parts: list[Part], rendered: RenderedBook, session: BuildSession, stylesheets):
-        self.layouts = {part.index: PartLayout(part, rendered, _quiet_session(session), stylesheets)
-                        for part in parts}
-
-    def facts(self) -> dict[int, Facts]:
-        return {index: layout.facts() for index, layout in self.layouts.items()}
-
-    def write(self, placements: dict[int, Placement], pdf: bool, body_sections, first_body,
-              anchors: frozenset[str]) -> dict[int, Written]:
-        return {index: self.layouts[index].write(placements[index], pdf, body_sections, first_body, anchors)
-                for index in placements}
-
-
 def _quiet_session(session: BuildSession) -> BuildSession:
     """A session like ``session`` whose warnings stay apart (each part reports its own)."""
     quiet = BuildSession(session.rendered, session.source_date, Diagnostics(), session.formats)
@@ -491,105 +475,34 @@ def _quiet_session(session: BuildSession) -> BuildSession:
     return quiet
 
 
-class Forked:
-    """Parts laid out by forked worker processes, each holding its parts until told where they go."""
+# ---------------------------------------------------------------- streams: parts laid out and written as they come
 
-    def __init__(self, parts: list[Part], rendered: RenderedBook, session: BuildSession, stylesheets, workers: int):
-        context = multiprocessing.get_context("fork")
-        shares: list[list[Part]] = [[] for _ in range(workers)]
-        loads = [0] * workers
-        for part in sorted(parts, key=lambda part: -part.size):
-            lightest = loads.index(min(loads))
-            shares[lightest].append(part)
-            loads[lightest] += part.size
-        self.channels = []
-        for share in shares:
-            if not share:
-                continue
-            mine, theirs = context.Pipe()
-            process = context.Process(target=_serve, args=(theirs, share, rendered, session, stylesheets),
-                                      daemon=True)
-            process.start()
-            theirs.close()
-            self.channels.append((mine, process, [part.index for part in share]))
 
-    def _ask_all(self, messages) -> dict:
-        for (channel, _, indices), message in zip(self.channels, messages):
-            try:
-                channel.send_bytes(pickle.dumps(message))
-            except OSError:
-                pass  # the worker stopped on an error, which it sent before: read below
-        answers = {}
-        for channel, process, _ in self.channels:
-            try:
-                kind, value = pickle.loads(channel.recv_bytes())
-            except EOFError:
-                raise RuntimeError("a layout worker stopped unexpectedly") from None
-            if kind == "error":
-                self.close()
-                raise ProjectError("", problems=value)
-            if kind == "crash":
-                self.close()
-                raise RuntimeError(value)
-            answers.update(value)
-        return answers
+class LocalStream:
+    """Parts laid out one after another in this process (one CPU, or no fork), answering as a Stream does."""
 
-    def facts(self) -> dict[int, Facts]:
-        return self._ask_all([("facts", None)] * len(self.channels))
+    def __init__(self, parts: list[Part], rendered: RenderedBook, session: BuildSession, stylesheets):
+        self.rendered, self.session, self.stylesheets = rendered, session, stylesheets
+        self.queue, self.held, self.outbox = list(parts), {}, []
 
-    def write(self, placements: dict[int, Placement], pdf: bool, body_sections, first_body,
-              anchors: frozenset[str]) -> dict[int, Written]:
-        messages = [("write", ({index: placements[index] for index in indices if index in placements}, pdf,
-                               body_sections, first_body, anchors))
-                    for _, _, indices in self.channels]
-        try:
-            return self._ask_all(messages)
-        finally:
-            self.close()
+    def send(self, index: int, message) -> None:
+        kind, value = message
+        if kind == "layout":
+            self.queue.insert(0, value)
+        else:
+            index, placement, pdf, body_sections, first_body, anchors = value
+            self.outbox.append(("written", self.held.pop(index).write(placement, pdf, body_sections, first_body,
+                                                                      anchors)))
+
+    def receive(self):
+        if self.outbox:
+            return self.outbox.pop(0)
+        part = self.queue.pop(0)
+        self.held[part.index] = PartLayout(part, self.rendered, _quiet_session(self.session), self.stylesheets)
+        return "facts", self.held[part.index].facts()
 
     def close(self) -> None:
-        """Tell workers still waiting to stop (a worker also holds copies of its siblings' pipes, so
-        closing ours would not end them), and wait for them."""
-        for channel, process, _ in self.channels:
-            try:
-                channel.send_bytes(pickle.dumps(("stop", None)))
-            except OSError:
-                pass
-            channel.close()
-        for _, process, _ in self.channels:
-            process.join(timeout=10)
-            if process.is_alive():
-                process.kill()
-                process.join()
-        self.channels = []
-
-
-def _serve(channel, share: list[Part], rendered, session, stylesheets) -> None:
-    """A worker: lay out its parts, then answer the parent's requests until it is told to write."""
-    logging.getLogger("weasyprint").propagate = False
-    try:
-        local = InProcess(share, rendered, session, stylesheets)
-        while True:
-            kind, value = pickle.loads(channel.recv_bytes())
-            if kind == "facts":
-                channel.send_bytes(pickle.dumps(("ok", local.facts())))
-            elif kind == "write":
-                channel.send_bytes(pickle.dumps(("ok", local.write(*value))))
-                return
-            else:
-                return
-    except ProjectError as error:
-        channel.send_bytes(pickle.dumps(("error", error.problems)))
-    except EOFError:
-        return
-    except BaseException:  # noqa: BLE001 - reported to the parent, which raises it as a bug
-        channel.send_bytes(pickle.dumps(("crash", traceback.format_exc())))
-    finally:
-        channel.close()
-        os._exit(0)
-
-
-# ---------------------------------------------------------------- streaming: parts written as they come
+        self.held.clear()
 
 
 class Stream:
@@ -677,116 +590,154 @@ def _stream(channel, share: list[Part], rendered, session, stylesheets) -> None:
         os._exit(0)
 
 
-def _lay_out_streaming(parts: list[Part], rendered: RenderedBook, session: BuildSession, stylesheets, pdf: bool,
-                       cache: PartCache | None, workers: int):
-    """Lay out and write ``parts`` with workers that write each part as soon as its place is known.
+def _lay_out(parts: list[Part], rendered: RenderedBook, session: BuildSession, stylesheets, pdf: bool,
+             cache: PartCache | None = None):
+    """Lay out and write ``parts``; None when they turn out not to split the book cleanly (or the front
+    matter's length changes), and the caller lays the book out whole.
 
-    The front matter's length is found first (laid out without its targets' numbers, while
-    the workers start); each later part's place then follows from the parts before it. The
-    contents are laid out last with the real numbers; None when anything turns out not to
-    split cleanly (or the front matter's length changes), and the caller lays the book out whole.
+    The front matter's length and folios come first, from a layout of it without its
+    targets' numbers, made while the workers start; each later part's place then follows
+    from the parts before it, and the part is written as soon as its place is known (all at
+    the end when the stylesheet shows the page count). The contents are laid out last, with
+    the real numbers. Parts an earlier build stored are taken from the cache.
     """
-    body_sections, first_body = _body(rendered)
-    current = {part.index: part for part in parts[1:]}
-    anchors = frozenset(name for part in parts for name in part.ids)
-    facts = _cached_facts(cache, current.values())
-    if not all(fact.splits for fact in facts.values()):
-        return None
-    pending = [part for index, part in sorted(current.items()) if index not in facts]
-    stream = Stream(pending, workers, rendered, session, stylesheets) if pending else None
-    front_layouts = Layouts(rendered, session, stylesheets)
-    written: dict[int, Written] = {}
-    fresh: set[int] = set()
-    try:
-        front_guess = _front_facts(parts[0], cache, front_layouts)
-        if not front_guess.splits:
+    return _Layout(parts, rendered, session, stylesheets, pdf, cache).run()
+
+
+class _Layout:
+    """One run of :func:`_lay_out`: the parts' facts and results as they come in."""
+
+    def __init__(self, parts, rendered, session, stylesheets, pdf, cache):
+        self.parts, self.rendered, self.session, self.stylesheets = parts, rendered, session, stylesheets
+        self.pdf, self.cache = pdf, cache
+        self.body_sections, self.first_body = _body(rendered)
+        self.anchors = frozenset(name for part in parts for name in part.ids)
+        self.current = {part.index: part for part in parts[1:]}
+        self.workers = min(workers_wanted(), len(self.current))
+        self.stream = None
+        self.total: int | None = None
+        self.facts: dict[int, Facts] = {}
+        self.placements: dict[int, Placement] = {}
+        self.written: dict[int, Written] = {}
+        self.fresh: set[int] = set()
+        self.awaiting: dict[int, Placement] = {}  # parts to lay out (again) before they are written
+        self.in_stream: set[int] = set()  # parts whose current version the stream holds, laid out
+        self.waiting = 0  # writes asked for and not yet answered
+
+    def _open(self, parts: list[Part]):
+        if self.stream is None:
+            self.stream = (Stream(parts, self.workers, self.rendered, self.session, self.stylesheets)
+                           if self.workers > 1 else LocalStream(parts, self.rendered, self.session, self.stylesheets))
+        return self.stream
+
+    def run(self):
+        self.facts = _cached_facts(self.cache, self.current.values())
+        if not all(fact.splits for fact in self.facts.values()):
             return None
-        front_pages, front_counter = front_guess.kept, _last_counter(front_guess)
-        placements: dict[int, Placement] = {}
-        awaiting: dict[int, Placement] = {}  # parts to lay out again before they are written
-        in_stream: set[int] = set()  # parts whose current version a worker holds, laid out
-        flips: dict[int, int] = {}
-        last, offset, waiting = front_counter, front_pages, 0
-        order = sorted(current)
-        position = 0
-        while position < len(order) or waiting or awaiting:
-            index = order[position] if position < len(order) else None
-            if index is not None and index in facts:
-                fact = facts[index]
+        pending = [part for index, part in sorted(self.current.items()) if index not in self.facts]
+        if pending:
+            self._open(pending)
+        fronts = FrontLayouts(self.rendered, self.session, self.stylesheets, self.cache)
+        try:
+            guess = fronts.facts(self.parts[0])
+            if not guess.splits or not self._place_all(guess):
+                return None
+        finally:
+            if self.stream is not None:
+                self.stream.close()
+        front = _front_part(self.parts[0], self.facts, fronts, guess)
+        if front is None or (front[1].kept, _last_counter(front[1])) != (guess.kept, _last_counter(guess)):
+            return None  # the numbers changed the front matter's length: the places given are wrong
+        self.current[0], self.facts[0] = front
+        self.placements[0] = Placement(0, self.total)
+        stored = self.cache.written(self.current[0], self.placements[0], self.pdf) if self.cache else None
+        if stored is None:
+            stored = fronts.write(self.current[0], self.placements[0], self.pdf, self.body_sections,
+                                  self.first_body, self.anchors)
+            self.fresh.add(0)
+        self.written[0] = stored
+        defined = {name for fact in self.facts.values() for name in fact.anchors}
+        if any(name not in defined for result in self.written.values() for name in result.borrowed):
+            return None  # a link to an element that has no place on a page: the whole layout drops it
+        if self.cache:
+            for index in self.fresh:
+                self.cache.store_written(self.current[index], self.placements[index], self.written[index])
+        return _assemble(self.parts, self.facts, self.written, self.rendered, self.session)
+
+    def _place_all(self, front: Facts) -> bool:
+        """Place every later part in book order, writing each as its place is known; False when one does not split."""
+        hold = _shows_page_count(self.rendered)
+        last, offset, flips = _last_counter(front), front.kept, {}
+        order, position = sorted(self.current), 0
+        while True:
+            if position < len(order) and order[position] in self.facts:
+                index = order[position]
+                fact = self.facts[index]
                 if not fact.splits:
-                    return None
+                    return False
                 if fact.kept and fact.first_left != (offset % 2 == 1):
                     flips[index] = flips.get(index, 0) + 1
                     if flips[index] > MAX_SIDE_ROUNDS:
-                        return None
-                    current[index] = dataclasses.replace(current[index], html=_flip_start(current[index]))
-                    del facts[index]
-                    in_stream.discard(index)
-                    known = _cached_facts(cache, [current[index]])
-                    if known:
-                        facts.update(known)
-                    else:
-                        stream = stream or Stream([], workers, rendered, session, stylesheets)
-                        stream.send(index, ("layout", current[index]))
+                        return False
+                    self._flip(index)
                     continue
-                placement = Placement(last - fact.before, None)
-                placements[index] = placement
-                stored = cache.written(current[index], placement, pdf) if cache else None
-                if stored is not None:
-                    written[index] = stored
-                elif index in in_stream:
-                    stream.send(index, ("write", (index, placement, pdf, body_sections, first_body, anchors)))
-                    waiting += 1
-                else:
-                    stream = stream or Stream([], workers, rendered, session, stylesheets)
-                    awaiting[index] = placement
-                    stream.send(index, ("layout", current[index]))
+                self.placements[index] = Placement(last - fact.before, None)
+                if not hold:
+                    self._write(index)
                 if fact.kept:
-                    last = fact.values[-1] + (0 if fact.reset[-1] else placement.shift)
+                    last = fact.values[-1] + (0 if fact.reset[-1] else self.placements[index].shift)
                 offset += fact.kept
                 position += 1
-                continue
-            kind, value = stream.receive()
-            if kind == "facts":
-                facts[value.index] = value
-                in_stream.add(value.index)
-                if cache:
-                    cache.store_facts(current[value.index], value)
-                if value.index in awaiting:
-                    placement = awaiting.pop(value.index)
-                    stream.send(value.index, ("write", (value.index, placement, pdf, body_sections, first_body,
-                                                        anchors)))
-                    waiting += 1
+            elif position == len(order) and hold and self.total is None:
+                self.total = offset
+                for index in order:
+                    self.placements[index] = dataclasses.replace(self.placements[index], total=self.total)
+                    self._write(index)
+            elif position == len(order) and not self.waiting and not self.awaiting:
+                return True
             else:
-                written[value.index] = value
-                fresh.add(value.index)
-                waiting -= 1
-    finally:
-        if stream is not None:
-            stream.close()
-    try:
-        front = _front_part(parts[0], facts, cache, front_layouts, front_guess)
-        if front is None or front[1].kept != front_pages or _last_counter(front[1]) != front_counter:
-            return None  # the numbers changed the front matter's length: the places given are wrong
-        current[0], facts[0] = front
-        placements[0] = Placement(0, None)
-        stored = cache.written(current[0], placements[0], pdf) if cache else None
-        if stored is None:
-            if front_layouts.held.get(0) != current[0]:
-                front_layouts.lay_out_here(current[0])
-            stored = front_layouts.write({0: placements[0]}, pdf, body_sections, first_body, anchors)[0]
-            fresh.add(0)
-        written[0] = stored
-    finally:
-        front_layouts.close()
-    defined = {name for fact in facts.values() for name in fact.anchors}
-    if any(name not in defined for result in written.values() for name in result.borrowed):
-        return None  # a link to an element that has no place on a page: the whole layout drops it
-    if cache:
-        for index in fresh:
-            cache.store_written(current[index], placements[index], written[index])
-    return _assemble(parts, facts, written, rendered, session)
+                self._receive()
 
+    def _flip(self, index: int) -> None:
+        """Lay part ``index`` out again, starting on the other side."""
+        part = dataclasses.replace(self.current[index], html=_flip_start(self.current[index]))
+        self.current[index] = part
+        del self.facts[index]
+        self.in_stream.discard(index)
+        known = _cached_facts(self.cache, [part])
+        if known:
+            self.facts.update(known)
+        else:
+            self._open([]).send(index, ("layout", part))
+
+    def _write(self, index: int) -> None:
+        """Have part ``index`` written at its place: from the cache, by the stream, or laid out first."""
+        placement = self.placements[index]
+        stored = self.cache.written(self.current[index], placement, self.pdf) if self.cache else None
+        if stored is not None:
+            self.written[index] = stored
+        elif index in self.in_stream:
+            self.stream.send(index, ("write", (index, placement, self.pdf, self.body_sections, self.first_body,
+                                               self.anchors)))
+            self.waiting += 1
+        else:
+            self.awaiting[index] = placement
+            self._open([]).send(index, ("layout", self.current[index]))
+
+    def _receive(self) -> None:
+        kind, value = self.stream.receive()
+        if kind == "facts":
+            self.facts[value.index] = value
+            self.in_stream.add(value.index)
+            if self.cache:
+                self.cache.store_facts(self.current[value.index], value)
+            if value.index in self.awaiting:
+                del self.awaiting[value.index]
+                self._write(value.index)
+        else:
+            self.written[value.index] = value
+            self.fresh.add(value.index)
+            self.waiting -= 1
 
 
 # ---------------------------------------------------------------- the cache
@@ -933,11 +884,7 @@ def _paged_book(rendered: RenderedBook, session: BuildSession, pdf: bool) -> Pag
     parts = split(rendered)
     if len(parts) > 1 and _counts_across_parts(parts, rendered):
         parts = [split_whole(rendered)]
-    workers = min(workers_wanted(), len(parts) - 1)
-    if workers > 1 and not _shows_page_count(rendered):
-        result = _lay_out_streaming(parts, rendered, session, stylesheets, pdf, cache, workers)
-    else:
-        result = _lay_out(parts, rendered, session, stylesheets, pdf, cache)
+    result = _lay_out(parts, rendered, session, stylesheets, pdf, cache)
     if result is None:
         result = _lay_out([split_whole(rendered)], rendered, session, stylesheets, pdf, cache)
     if cache:
@@ -974,106 +921,6 @@ def _body(rendered: RenderedBook) -> tuple[list[str], str | None]:
     return body, first
 
 
-class Layouts:
-    """Parts laid out on demand, in batches (forked workers when this process may fork), until written."""
-
-    def __init__(self, rendered: RenderedBook, session: BuildSession, stylesheets):
-        self.rendered, self.session, self.stylesheets = rendered, session, stylesheets
-        self.runners: list = []
-        self.holder: dict[int, object] = {}
-        self.held: dict[int, Part] = {}
-
-    def begin(self, parts: list[Part]):
-        """Start laying out ``parts`` (workers go on while this process does other work); their runner."""
-        if not parts:
-            return None
-        workers = min(workers_wanted(), len(parts))
-        runner = (Forked(parts, self.rendered, self.session, self.stylesheets, workers) if workers > 1
-                  else InProcess(parts, self.rendered, self.session, self.stylesheets))
-        self.runners.append(runner)
-        for part in parts:
-            self.holder[part.index], self.held[part.index] = runner, part
-        return runner
-
-    def lay_out(self, parts: list[Part]) -> dict[int, Facts]:
-        runner = self.begin(parts)
-        return runner.facts() if runner else {}
-
-    def lay_out_here(self, part: Part) -> Facts:
-        """Lay out one small part in this process (the front matter, while the workers wait)."""
-        runner = InProcess([part], self.rendered, self.session, self.stylesheets)
-        self.runners.append(runner)
-        self.holder[part.index], self.held[part.index] = runner, part
-        return runner.facts()[part.index]
-
-    def write(self, placements: dict[int, Placement], pdf: bool, body_sections, first_body,
-              anchors: frozenset[str]) -> dict[int, Written]:
-        written = {}
-        for runner in self.runners:
-            mine = {index: placement for index, placement in placements.items() if self.holder[index] is runner}
-            if mine or isinstance(runner, Forked):
-                written.update(runner.write(mine, pdf, body_sections, first_body, anchors))
-        return written
-
-    def close(self) -> None:
-        for runner in self.runners:
-            if isinstance(runner, Forked):
-                runner.close()
-
-
-def _lay_out(parts: list[Part], rendered: RenderedBook, session: BuildSession, stylesheets, pdf: bool,
-             cache: PartCache | None = None):
-    """Lay out and write ``parts``; None when they turn out not to split the book cleanly.
-
-    Parts whose layout an earlier build stored (same HTML, styles and place in the book)
-    are taken from the cache and not laid out again.
-    """
-    body_sections, first_body = _body(rendered)
-    fresh: dict[int, Written] = {}
-    layouts = Layouts(rendered, session, stylesheets)
-    try:
-        current = {part.index: part for part in parts[1:]}
-        facts = _cached_facts(cache, current.values())
-        if not all(fact.splits for fact in facts.values()):
-            return None
-        pending = [part for index, part in current.items() if index not in facts]
-        runner = layouts.begin(pending)
-        front_guess = _front_first_guess(parts[0], cache, layouts) if current else None
-        facts.update(_stored(cache, pending, runner.facts() if runner else {}))
-        for round_number in range(MAX_SIDE_ROUNDS + 1):
-            if not all(fact.splits for fact in facts.values()):
-                return None
-            front = _front_part(parts[0], facts, cache, layouts, front_guess)
-            if front is None:
-                return None
-            current[0], facts[0] = front
-            wrong_side = _wrong_sides(facts)
-            if not wrong_side:
-                break
-            if round_number == MAX_SIDE_ROUNDS:
-                return None
-            flipped = [dataclasses.replace(current[index], html=_flip_start(current[index])) for index in wrong_side]
-            current.update({part.index: part for part in flipped})
-            known = _cached_facts(cache, flipped)
-            facts.update(known)
-            facts.update(_laid_out(layouts, cache, [part for part in flipped if part.index not in known]))
-        placements = _placements(facts)
-        written = {index: stored for index in current
-                   if (stored := cache.written(current[index], placements[index], pdf) if cache else None)}
-        missing = [current[index] for index in current if index not in written]
-        layouts.lay_out([part for part in missing if layouts.held.get(part.index) != part])
-        anchors = frozenset(name for fact in facts.values() for name in fact.anchors)
-        fresh = layouts.write({part.index: placements[part.index] for part in missing}, pdf, body_sections,
-                              first_body, anchors)
-        written.update(fresh)
-    finally:
-        layouts.close()
-    if cache:
-        for index, result in fresh.items():
-            cache.store_written(current[index], placements[index], result)
-    return _assemble(parts, facts, written, rendered, session)
-
-
 def _assemble(parts: list[Part], facts: dict[int, Facts], written: dict[int, Written], rendered: RenderedBook,
               session: BuildSession) -> PagedBook:
     """The laid-out book from its parts' facts and results; their warnings reported once."""
@@ -1098,19 +945,6 @@ def _assemble(parts: list[Part], facts: dict[int, Facts], written: dict[int, Wri
 def _last_counter(facts: Facts) -> int:
     """The page counter on a part's last page, as laid out (the front matter is not moved)."""
     return facts.values[-1] if facts.kept else facts.before
-
-
-def _laid_out(layouts: Layouts, cache: PartCache | None, parts: list[Part]) -> dict[int, Facts]:
-    """Lay out ``parts`` and store their facts."""
-    return _stored(cache, parts, layouts.lay_out(parts))
-
-
-def _stored(cache: PartCache | None, parts: list[Part], facts: dict[int, Facts]) -> dict[int, Facts]:
-    """``facts`` of the newly laid-out ``parts``, kept in the cache."""
-    if cache:
-        for part in parts:
-            cache.store_facts(part, facts[part.index])
-    return facts
 
 
 def _cached_facts(cache, parts) -> dict[int, Facts]:
@@ -1139,17 +973,6 @@ def _flip_start(part: Part) -> str:
     return part.html.replace("<html ", START_LEFT, 1)
 
 
-def _wrong_sides(facts: dict[int, Facts]) -> set[int]:
-    """Parts whose first page is laid out on the other side than where it falls in the book."""
-    wrong, offset = set(), 0
-    for index in sorted(facts):
-        fact = facts[index]
-        if index and fact.kept and fact.first_left != (offset % 2 == 1):
-            wrong.add(index)
-        offset += fact.kept
-    return wrong
-
-
 def _placements(facts: dict[int, Facts]) -> dict[int, Placement]:
     """Each part's counter shift: its pages continue the counter where the part before it left it."""
     total = sum(fact.kept for fact in facts.values())
@@ -1163,26 +986,32 @@ def _placements(facts: dict[int, Facts]) -> dict[int, Placement]:
     return placements
 
 
-def _front_first_guess(front: Part, cache, layouts: Layouts) -> Facts | None:
-    """The front matter laid out without its targets' numbers (while the workers lay out the rest): a first
-    guess of its length and folios, which the numbers rarely change. None when it holds no such link."""
-    if not front.links_out:
-        return None
-    found = _front_facts(front, cache, layouts)
-    return found if found.splits else None
+class FrontLayouts:
+    """The front matter's layouts, made in this process (it is small), kept until one is written."""
+
+    def __init__(self, rendered: RenderedBook, session: BuildSession, stylesheets, cache: PartCache | None):
+        self.rendered, self.session, self.stylesheets, self.cache = rendered, session, stylesheets, cache
+        self.layouts: dict[Part, PartLayout] = {}
+
+    def _lay_out(self, placed: Part) -> PartLayout:
+        if placed not in self.layouts:
+            self.layouts[placed] = PartLayout(placed, self.rendered, _quiet_session(self.session), self.stylesheets)
+        return self.layouts[placed]
+
+    def facts(self, placed: Part) -> Facts:
+        """The facts of the front matter as ``placed``: from the cache, or laid out here."""
+        found = self.cache.facts(placed) if self.cache else None
+        if found is None:
+            found = self._lay_out(placed).facts()
+            if self.cache:
+                self.cache.store_facts(placed, found)
+        return found
+
+    def write(self, placed: Part, placement: Placement, pdf: bool, body_sections, first_body, anchors) -> Written:
+        return self._lay_out(placed).write(placement, pdf, body_sections, first_body, anchors)
 
 
-def _front_facts(placed: Part, cache, layouts: Layouts) -> Facts:
-    """The facts of the front matter as ``placed``: from the cache, or laid out in this process."""
-    found = cache.facts(placed) if cache else None
-    if found is None:
-        found = layouts.lay_out_here(placed)
-        if cache:
-            cache.store_facts(placed, found)
-    return found
-
-
-def _front_part(front: Part, facts: dict[int, Facts], cache, layouts: Layouts, guess: Facts | None = None):
+def _front_part(front: Part, facts: dict[int, Facts], fronts: FrontLayouts, guess: Facts | None = None):
     """The front matter with the page numbers of its links' targets, laid out until its pages settle.
 
     ``guess`` is a first layout of it. Returns the front part as laid out (placeholders
@@ -1193,7 +1022,7 @@ def _front_part(front: Part, facts: dict[int, Facts], cache, layouts: Layouts, g
         numbers = _target_numbers(front, assumed, _placements(assumed))
         html, extra = _with_placeholders(front, numbers)
         placed = dataclasses.replace(front, html=html, extra_css=extra)
-        found = _front_facts(placed, cache, layouts)
+        found = fronts.facts(placed)
         if not found.splits:
             return None
         if not front.links_out or (guess is not None and (found.kept, found.values) == (guess.kept, guess.values)):
