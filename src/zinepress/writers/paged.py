@@ -2,8 +2,11 @@
 
 WeasyPrint's layout is the cost of a build. The print HTML is split at its top-level
 sections into parts: the front matter (everything before the first chapter), then one
-part per section. Parts are laid out side by side in forked worker processes and each
-is written there as its own ``pdf/ua-1`` file (with the bleed), joined afterwards.
+part per section. Forked workers (one per CPU) lay the parts out in book order, side by
+side; each part is written as its own ``pdf/ua-1`` file (with the bleed) as soon as its
+place in the book is known, and freed, so no process holds more than a few chapters. The
+part PDFs are joined afterwards (``joining.py``). With one CPU, or where forking is not
+safe, the same run happens in this process.
 
 What makes the parts add up to the book laid out whole:
 
@@ -12,17 +15,16 @@ What makes the parts add up to the book laid out whole:
   ``break-before`` behave as in the whole book. The pages before the part's first section
   are dropped; the pages up to the next section's ghost are kept, so a blank verso before
   a chapter that opens on a right-hand page belongs to the part before it.
-* **Folios.** Pages are laid out first; once every part's page count is known, each part's
-  page counter is moved on by the pages before it, and WeasyPrint's margin boxes (folios,
-  running heads) are made again with the moved counter (and the book's total for
-  ``counter(pages)``).
+* **Folios.** A part's place follows from the parts before it: its page counter is moved
+  on by them, and WeasyPrint's margin boxes (folios, running heads) are made again with the
+  moved counter. A stylesheet that shows the page count (``counter(pages)``) makes every
+  part wait until all are laid out.
 * **Sides.** A part starts on a right-hand page; one whose first page falls on a left-hand
   page of the book is laid out again starting on the left.
-* **The contents.** The front matter is laid out once more when the other parts are: for
-  every link it holds to a later part, an empty placeholder page after it carries the
-  target's page number, so ``target-counter()`` gives the real number; the placeholders
-  are dropped. (A first layout without the numbers, made while the workers lay out the
-  chapters, tells its length.)
+* **The contents.** The front matter is laid out first without its targets' numbers (its
+  length and folios place the other parts), and last with them: for every link it holds
+  to a later part, an empty placeholder page carries the target's page number, so
+  ``target-counter()`` gives the real number; the placeholders are dropped.
 * **Links across parts** keep working: a part names the anchors it links to on its first
   page ("borrowed" names), and the join keeps only each anchor's real place.
 
