@@ -75,7 +75,6 @@ from .watch import fetcher, watched
 LEAD_GHOST = "zinepress-lead-ghost"
 TRAIL_GHOST = "zinepress-trail-ghost"
 PLACEHOLDER_PAGE = "zinepress-target"
-MAX_FRONT_LAYOUTS = 4
 MAX_SIDE_ROUNDS = 3
 
 _make_margin_boxes = weasy_layout.make_margin_boxes
@@ -456,7 +455,12 @@ def _pixel_size(rendered: RenderedBook, path: Path) -> tuple[int, int] | None:
 # ---------------------------------------------------------------- workers
 
 
-def stylesheets_for(rendered: RenderedBook, session: BuildSession, extra: str = "") -> list:
+def page_rules(rendered: RenderedBook, session: BuildSession) -> str:
+    """:func:`page_css` once per build (the cover's ground colour is read from the decoded cover)."""
+    return session.once("print-page-css", lambda: page_css(rendered))
+
+
+def stylesheets_for(rendered: RenderedBook, session: BuildSession) -> list:
     """The project's print.css and zinepress's page rules, as WeasyPrint stylesheets."""
     config = rendered.config
     confined = fetcher(rendered, session)
@@ -466,7 +470,7 @@ def stylesheets_for(rendered: RenderedBook, session: BuildSession, extra: str = 
         sheets = [CSS(string=stylesheet_text(config.project, css_path), base_url=str(css_path),
                       url_fetcher=confined)]
     with watched(rendered, session):
-        sheets.append(CSS(string=page_css(rendered) + extra, url_fetcher=confined))
+        sheets.append(CSS(string=page_rules(rendered, session), url_fetcher=confined))
     return sheets
 
 
@@ -563,24 +567,22 @@ class Stream:
 
 
 def _stream(channel, share: list[Part], rendered, session, stylesheets) -> None:
-    """A streaming worker: lay out its parts in order, reporting each; write a part when told its place."""
+    """A worker: a LocalStream of its parts, laying them out in order and answering the parent's messages
+    (write a part at its place, lay a part out again) between layouts."""
     logging.getLogger("weasyprint").propagate = False
-    queue, held = list(share), {}
+    local = LocalStream(share, rendered, session, stylesheets)
     try:
         while True:
-            while channel.poll() or not queue:
+            while channel.poll() or not local.queue:
                 kind, value = pickle.loads(channel.recv_bytes())
                 if kind == "write":
-                    index, placement, pdf, body_sections, first_body, anchors = value
-                    result = held.pop(index).write(placement, pdf, body_sections, first_body, anchors)
-                    channel.send_bytes(pickle.dumps(("written", result)))
+                    local.send(value[0], (kind, value))
+                    channel.send_bytes(pickle.dumps(local.receive()))
                 elif kind == "layout":
-                    queue.insert(0, value)
+                    local.send(value.index, (kind, value))
                 else:
                     return
-            part = queue.pop(0)
-            held[part.index] = PartLayout(part, rendered, _quiet_session(session), stylesheets)
-            channel.send_bytes(pickle.dumps(("facts", held[part.index].facts())))
+            channel.send_bytes(pickle.dumps(local.receive()))
     except ProjectError as error:
         channel.send_bytes(pickle.dumps(("error", error.problems)))
     except EOFError:
@@ -593,7 +595,7 @@ def _stream(channel, share: list[Part], rendered, session, stylesheets) -> None:
 
 
 def _lay_out(parts: list[Part], rendered: RenderedBook, session: BuildSession, stylesheets, pdf: bool,
-             cache: PartCache | None = None):
+             cache: PartCache | None = None, hold: bool = False):
     """Lay out and write ``parts``; None when they turn out not to split the book cleanly (or the front
     matter's length changes), and the caller lays the book out whole.
 
@@ -603,15 +605,15 @@ def _lay_out(parts: list[Part], rendered: RenderedBook, session: BuildSession, s
     the end when the stylesheet shows the page count). The contents are laid out last, with
     the real numbers. Parts an earlier build stored are taken from the cache.
     """
-    return _Layout(parts, rendered, session, stylesheets, pdf, cache).run()
+    return _Layout(parts, rendered, session, stylesheets, pdf, cache, hold).run()
 
 
 class _Layout:
     """One run of :func:`_lay_out`: the parts' facts and results as they come in."""
 
-    def __init__(self, parts, rendered, session, stylesheets, pdf, cache):
+    def __init__(self, parts, rendered, session, stylesheets, pdf, cache, hold):
         self.parts, self.rendered, self.session, self.stylesheets = parts, rendered, session, stylesheets
-        self.pdf, self.cache = pdf, cache
+        self.pdf, self.cache, self.hold = pdf, cache, hold
         self.body_sections, self.first_body = _body(rendered)
         self.anchors = frozenset(name for part in parts for name in part.ids)
         self.current = {part.index: part for part in parts[1:]}
@@ -647,9 +649,9 @@ class _Layout:
         finally:
             if self.stream is not None:
                 self.stream.close()
-        front = _front_part(self.parts[0], self.facts, fronts, guess)
-        if front is None or (front[1].kept, _last_counter(front[1])) != (guess.kept, _last_counter(guess)):
-            return None  # the numbers changed the front matter's length: the places given are wrong
+        front = _numbered_front(self.parts[0], self.facts, self.placements, fronts, guess)
+        if front is None:
+            return None
         self.current[0], self.facts[0] = front
         self.placements[0] = Placement(0, self.total)
         stored = self.cache.written(self.current[0], self.placements[0], self.pdf) if self.cache else None
@@ -668,7 +670,6 @@ class _Layout:
 
     def _place_all(self, front: Facts) -> bool:
         """Place every later part in book order, writing each as its place is known; False when one does not split."""
-        hold = _shows_page_count(self.rendered)
         last, offset, flips = _last_counter(front), front.kept, {}
         order, position = sorted(self.current), 0
         while True:
@@ -684,13 +685,13 @@ class _Layout:
                     self._flip(index)
                     continue
                 self.placements[index] = Placement(last - fact.before, None)
-                if not hold:
+                if not self.hold:
                     self._write(index)
                 if fact.kept:
                     last = fact.values[-1] + (0 if fact.reset[-1] else self.placements[index].shift)
                 offset += fact.kept
                 position += 1
-            elif position == len(order) and hold and self.total is None:
+            elif position == len(order) and self.hold and self.total is None:
                 self.total = offset
                 for index in order:
                     self.placements[index] = dataclasses.replace(self.placements[index], total=self.total)
@@ -760,7 +761,7 @@ class PartCache:
         self.folder = store.folder / "layout"
         config = rendered.config
         digest = hashlib.sha256(f"{tool_fingerprint()}\n{_font_folders()}\n{session.source_date.isoformat()}\n"
-                                f"{config.identifier}\n{config.language}\n{page_css(rendered)}\n".encode())
+                                f"{config.identifier}\n{config.language}\n{page_rules(rendered, session)}\n".encode())
         css_path = stylesheet_path(config.project, "print.css")
         files = [path for folder in INPUT_FOLDERS for path in _walk(config.project / folder, (store.folder,))
                  if path.suffix.lower() not in (".md", ".markdown")]  # chapters are in the parts' HTML
@@ -883,21 +884,22 @@ def paged_book(rendered: RenderedBook, session: BuildSession, pdf: bool = True) 
 def _paged_book(rendered: RenderedBook, session: BuildSession, pdf: bool) -> PagedBook:
     stylesheets = stylesheets_for(rendered, session)
     cache = PartCache(session.store, rendered, session) if session.store else None
+    css = stylesheet_text(rendered.config.project, stylesheet_path(rendered.config.project, "print.css"))
+    hold = _shows_page_count(css)
     parts = split(rendered)
-    if len(parts) > 1 and _counts_across_parts(parts, rendered):
+    if len(parts) > 1 and _counts_across_parts(parts, css):
         parts = [split_whole(rendered)]
-    result = _lay_out(parts, rendered, session, stylesheets, pdf, cache)
+    result = _lay_out(parts, rendered, session, stylesheets, pdf, cache, hold)
     if result is None:
-        result = _lay_out([split_whole(rendered)], rendered, session, stylesheets, pdf, cache)
+        result = _lay_out([split_whole(rendered)], rendered, session, stylesheets, pdf, cache, hold)
     if cache:
         cache.keep_used()
     return result
 
 
-def _shows_page_count(rendered: RenderedBook) -> bool:
-    """Whether the print stylesheet may show the book's page count (``counter(pages)``): every part must
-    then wait until all are laid out before it is written."""
-    css = stylesheet_text(rendered.config.project, stylesheet_path(rendered.config.project, "print.css"))
+def _shows_page_count(css: str) -> bool:
+    """Whether the print stylesheet ``css`` may show the book's page count (``counter(pages)``): every
+    part must then wait until all are laid out before it is written."""
     return re.search(r"counters?\(\s*pages\b", css) is not None
 
 
@@ -905,11 +907,10 @@ def split_whole(rendered: RenderedBook) -> Part:
     return Part(0, rendered.print_html, (), (), len(rendered.print_html))
 
 
-def _counts_across_parts(parts: list[Part], rendered: RenderedBook) -> bool:
+def _counts_across_parts(parts: list[Part], css: str) -> bool:
     """Whether the book numbers something through parts that a part cannot know before it is laid out:
     pages to targets in other parts (``target-counter()`` outside the front matter), or footnotes
     numbered through the book (``float: footnote`` without a ``counter-reset`` of ``footnote``)."""
-    css = stylesheet_text(rendered.config.project, stylesheet_path(rendered.config.project, "print.css"))
     if "target-" in css and any(part.links_out for part in parts[1:]):
         return True
     through = (re.search(r"float\s*:\s*footnote", css) is not None
@@ -975,19 +976,6 @@ def _flip_start(part: Part) -> str:
     return part.html.replace("<html ", START_LEFT, 1)
 
 
-def _placements(facts: dict[int, Facts]) -> dict[int, Placement]:
-    """Each part's counter shift: its pages continue the counter where the part before it left it."""
-    total = sum(fact.kept for fact in facts.values())
-    placements, last = {}, 0
-    for index in sorted(facts):
-        fact = facts[index]
-        shift = last - fact.before if index else 0
-        placements[index] = Placement(shift, total)
-        if fact.kept:
-            last = fact.values[-1] + (0 if fact.reset[-1] else shift)
-    return placements
-
-
 class FrontLayouts:
     """The front matter's layouts, made in this process (it is small), kept until one is written."""
 
@@ -1013,31 +1001,19 @@ class FrontLayouts:
         return self._lay_out(placed).write(placement, pdf, body_sections, first_body, anchors)
 
 
-def _front_part(front: Part, facts: dict[int, Facts], fronts: FrontLayouts, guess: Facts | None = None):
-    """The front matter with the page numbers of its links' targets, laid out until its pages settle.
+def _numbered_front(front: Part, facts: dict[int, Facts], placements: dict[int, Placement], fronts: FrontLayouts,
+                    guess: Facts):
+    """The front matter laid out with the page numbers of its links' targets: (part, facts).
 
-    ``guess`` is a first layout of it. Returns the front part as laid out (placeholders
-    included) and its facts; None when it does not split.
+    None when it does not split, or when the numbers change its length or its last folio:
+    the other parts were placed after ``guess``, its layout without the numbers.
     """
-    for _ in range(MAX_FRONT_LAYOUTS):
-        assumed = {**facts, 0: guess or _front_stand_in(None)}
-        numbers = _target_numbers(front, assumed, _placements(assumed))
-        html, extra = _with_placeholders(front, numbers)
-        placed = dataclasses.replace(front, html=html, extra_css=extra)
-        found = fronts.facts(placed)
-        if not found.splits:
-            return None
-        if not front.links_out or (guess is not None and (found.kept, found.values) == (guess.kept, guess.values)):
-            break
-        guess = found
+    html, extra = _with_placeholders(front, _target_numbers(front, facts, placements))
+    placed = dataclasses.replace(front, html=html, extra_css=extra)
+    found = fronts.facts(placed)
+    if not found.splits or (found.kept, _last_counter(found)) != (guess.kept, _last_counter(guess)):
+        return None
     return placed, found
-
-
-def _front_stand_in(pages: int | None) -> Facts:
-    """The front matter's facts before it is laid out: ``pages`` pages, counted from 1."""
-    pages = pages or 0
-    return Facts(index=0, kept=pages, values=list(range(1, pages + 1)), reset=[False] * pages, before=0,
-                 first_left=False, anchors={}, splits=True, dpi={})
 
 
 def _target_numbers(front: Part, facts: dict[int, Facts], placements: dict[int, Placement]) -> dict[str, int]:

@@ -10,11 +10,9 @@ chapter). Images below 300 dpi at their printed size are warned about.
 
 from __future__ import annotations
 
-from io import BytesIO
 from pathlib import Path
 
 import pikepdf
-import pypdf
 
 from ..atomic import write_atomically
 from ..render import RenderedBook
@@ -50,16 +48,6 @@ def digital_pdf(rendered: RenderedBook, session: BuildSession) -> bytes:
             page.obj.MediaBox = page.obj.BleedBox = page.obj.TrimBox
         return save_reproducibly(pdf, pdf_identifier(rendered))
     return session.once("pdf-digital", make)
-
-
-def finish(writer: pypdf.PdfWriter) -> bytes:
-    """The edited PDF's bytes, content streams compressed and objects shared between pages merged."""
-    for page in writer.pages:
-        page.compress_content_streams()
-    writer.compress_identical_objects()
-    output = BytesIO()
-    writer.write(output)
-    return output.getvalue()
 
 
 def set_page_labels(pdf: pikepdf.Pdf, first_body: int) -> None:

@@ -19,7 +19,7 @@ from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, F
 from ..atomic import write_atomically
 from ..render import RenderedBook
 from .base import BuildSession, Writer
-from .pdf import digital_pdf, finish
+from .pdf import digital_pdf
 
 POINTS_PER_MM = 72 / 25.4
 SHEET_MARGIN_MM = 6.0  # kept clear at the sheet's edges, where home printers do not print
@@ -118,3 +118,13 @@ def _fold_guide(width: float, height: float) -> str:
                  f"{middle:.3f} {height:.3f} m {middle:.3f} {height - reach:.3f} l S "
                  f"{middle:.3f} 0 m {middle:.3f} {reach:.3f} l S Q\n")
     return operators
+
+
+def finish(writer: pypdf.PdfWriter) -> bytes:
+    """The edited PDF's bytes, content streams compressed and objects shared between pages merged."""
+    for page in writer.pages:
+        page.compress_content_streams()
+    writer.compress_identical_objects()
+    output = BytesIO()
+    writer.write(output)
+    return output.getvalue()
