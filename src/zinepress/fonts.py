@@ -14,7 +14,7 @@ from pathlib import Path
 from fontTools import subset
 from fontTools.ttLib import TTFont, TTLibError
 
-from ..errors import ProjectError
+from .errors import ProjectError
 
 RESTRICTED = 0x0002  # OS/2 fsType: restricted licence embedding
 NO_SUBSETTING = 0x0100
