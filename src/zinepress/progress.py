@@ -28,6 +28,8 @@ class Progress:
         self.verbose = verbose
         self.console = console
         self.timings: list[tuple[str, float]] = []
+        self.current: str | None = None
+        self.detail = ""
 
     def begin(self, total: int) -> None:
         """Announce that ``total`` more stages are coming."""
@@ -36,6 +38,7 @@ class Progress:
     def stage(self, name: str) -> Iterator[None]:
         """Time one stage of the work."""
         started = time.perf_counter()
+        self.current, self.detail = name, ""
         self._started(name)
         try:
             yield
@@ -44,12 +47,21 @@ class Progress:
             self.timings.append((name, seconds))
             self._finished(name, seconds)
 
+    def count(self, done: int, total: int, noun: str = "parts") -> None:
+        """Report how far the current stage has come: ``done`` of ``total`` (parts laid out, say)."""
+        self.detail = f"{done}/{total} {noun}"
+        self._counted()
+
     def _started(self, name: str) -> None:
+        pass
+
+    def _counted(self) -> None:
         pass
 
     def _finished(self, name: str, seconds: float) -> None:
         if self.verbose and self.console is not None:
-            self.console.print(f"{name}: {seconds:.2f} s", highlight=False)
+            detail = f" ({self.detail})" if self.detail else ""
+            self.console.print(f"{name}: {seconds:.2f} s{detail}", highlight=False)
 
     def close(self) -> None:
         """End the display."""
@@ -70,6 +82,9 @@ class TerminalProgress(Progress):
 
     def _started(self, name: str) -> None:
         self.display.update(self.task, description=name)
+
+    def _counted(self) -> None:
+        self.display.update(self.task, description=f"{self.current} {self.detail}")
 
     def _finished(self, name: str, seconds: float) -> None:
         self.display.advance(self.task)

@@ -23,10 +23,9 @@ from lxml import etree
 from ..atomic import write_atomically
 from ..fetch import read_confined
 from ..render import RenderedBook
-from ..stylesheets import check_stylesheet, stylesheet_path, stylesheet_text
+from ..stylesheets import Stylesheet
 from .. import pagelist
 from ..fonts import embeddable_font
-from ..paged.book import paged_book
 from . import accessibility
 from .base import BuildSession, Writer
 
@@ -39,6 +38,7 @@ class EpubWriter(Writer):
     name = "epub"
     suffix = ".epub"
     description = "EPUB for e-readers"
+    uses_layout = "page-list"
 
     def write(self, rendered: RenderedBook, folder: Path, session: BuildSession) -> Path:
         data = epub_bytes(rendered, session)
@@ -84,23 +84,22 @@ def _paginated_documents(rendered: RenderedBook, session: BuildSession) -> tuple
     body = [document for document in rendered.epub_documents if document.kind in pagelist.BODY_KINDS]
     if not any(document.kind == "chapter" for document in body):
         return documents, []
-    starts = paged_book(rendered, session, pdf=False).page_starts
+    starts = session.laid_out.page_starts
     sections = {document.id: (document.file_name, documents[document.file_name]) for document in body}
     paginated, breaks = pagelist.place_page_breaks(sections, starts)
     documents.update(paginated)
     return documents, breaks
 
 
-def _stylesheet_and_fonts(book: epub.EpubBook, config, text: str) -> None:
+def _stylesheet_and_fonts(book: epub.EpubBook, config, sheet: Stylesheet, text: str) -> None:
     """The EPUB stylesheet and the files it references; fonts subset to the book's characters."""
-    css_path = stylesheet_path(config.project, "epub.css")
-    css_text = stylesheet_text(config.project, css_path)
+    css_path, css_text = sheet.path, sheet.text
     book.add_item(epub.EpubItem(uid="style", file_name="styles/epub.css", media_type="text/css",
                                 content=css_text.encode("utf-8")))
     generated = "".join(re.findall(r"content\s*:\s*[\"']([^\"']*)[\"']", css_text))
     styles = css_path.parent.resolve()
     added = set()
-    for reference in check_stylesheet(config.project, css_path):
+    for reference in sheet.references:
         media_type = STYLE_FILE_TYPES.get(reference.path.suffix.lower())
         name = reference.path.relative_to(styles).as_posix() if reference.path.is_relative_to(styles) else None
         if not media_type or not name or name in added:
@@ -127,7 +126,7 @@ def epub_bytes(rendered: RenderedBook, session: BuildSession) -> bytes:
     nav_xhtml = rendered.nav_xhtml.encode("utf-8")
     if breaks:
         nav_xhtml = pagelist.page_list_nav(breaks, nav_xhtml)
-    _stylesheet_and_fonts(book, config, _text_of({**documents, "nav.xhtml": nav_xhtml}))
+    _stylesheet_and_fonts(book, config, session.stylesheets["epub.css"], _text_of({**documents, "nav.xhtml": nav_xhtml}))
 
     cover = rendered.cover
     cover_item = epub.EpubItem(uid="cover-image", file_name=cover.file_name, media_type=cover.media_type,

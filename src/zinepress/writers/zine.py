@@ -19,7 +19,6 @@ from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, F
 from ..atomic import write_atomically
 from ..render import RenderedBook
 from .base import BuildSession, Writer
-from .pdf import digital_pdf
 
 POINTS_PER_MM = 72 / 25.4
 SHEET_MARGIN_MM = 6.0  # kept clear at the sheet's edges, where home printers do not print
@@ -56,9 +55,10 @@ class ZineWriter(Writer):
     name = "zine"
     suffix = "-zine.pdf"
     description = "Zine to print and fold at home"
+    uses_layout = "pdf"
 
     def write(self, rendered: RenderedBook, folder: Path, session: BuildSession) -> Path:
-        source = pypdf.PdfReader(BytesIO(digital_pdf(rendered, session)))
+        source = pypdf.PdfReader(BytesIO(session.laid_out.pdf))
         width, height = (size * POINTS_PER_MM for size in reversed(rendered.config.zine.sheet_size))
         writer = pypdf.PdfWriter()
         sequence = padded_sequence(len(source.pages))
