@@ -51,7 +51,8 @@ from .layout import MINIMUM_DPI, PartLayout, stylesheets_for
 from .pagecss import page_css, pdf_identifier
 from .partcache import PartCache
 from .parts import Part, counts_across_parts, flip_start, shows_page_count, split, split_whole, with_placeholders
-from .schedule import MAX_SIDE_ROUNDS, Facts, PartWritten, Placement, last_counter, target_numbers
+from .schedule import (MAX_SIDE_ROUNDS, Facts, PartWritten, Placement, after_front, falls_on_other_side, last_counter,
+                       place, same_place, target_numbers)
 
 @dataclass(frozen=True)
 class LaidOutBook:
@@ -131,6 +132,9 @@ class _Layout:
         self.awaiting: dict[int, Placement] = {}  # parts to lay out (again) before they are written
         self.in_stream: set[int] = set()  # parts whose current version the stream holds, laid out
         self.waiting = 0  # writes asked for and not yet answered
+        self.expected: dict[int, Facts] = {}  # parts laid out again with numbers: their facts before
+        self.failed = False  # a part laid out again no longer fits its place
+        self.all_placed = False
 
     def _open(self, parts: list[Part]):
         if self.stream is None:
@@ -181,36 +185,51 @@ class _Layout:
 
     def _place_all(self, front: Facts) -> bool:
         """Place every later part in book order, writing each as its place is known; False when one does not split."""
-        last, offset, flips = last_counter(front), front.kept, {}
+        cursor, flips = after_front(front), {}
         order, position = sorted(self.current), 0
-        while True:
+        while not self.failed:
             if position < len(order) and order[position] in self.facts:
                 index = order[position]
                 fact = self.facts[index]
                 if not fact.splits:
                     return False
-                if fact.kept and fact.first_left != (offset % 2 == 1):
+                if falls_on_other_side(cursor, fact):
                     flips[index] = flips.get(index, 0) + 1
                     if flips[index] > MAX_SIDE_ROUNDS:
                         return False
                     self._flip(index)
                     continue
-                self.placements[index] = Placement(last - fact.before, None)
-                if not self.hold:
+                self.placements[index], cursor = place(cursor, fact)
+                if not self.hold and not self._needs_numbers(index):
                     self._write(index)
-                if fact.kept:
-                    last = fact.values[-1] + (0 if fact.reset[-1] else self.placements[index].shift)
-                offset += fact.kept
                 position += 1
-            elif position == len(order) and self.hold and self.total is None:
-                self.total = offset
-                for index in order:
-                    self.placements[index] = dataclasses.replace(self.placements[index], total=self.total)
-                    self._write(index)
+            elif position == len(order) and not self.all_placed:
+                self.all_placed = True
+                self.total = cursor.pages if self.hold else None
+                self._write_the_rest(order, front)
             elif position == len(order) and not self.waiting and not self.awaiting:
                 return True
             else:
                 self._receive()
+        return False
+
+    def _needs_numbers(self, index: int) -> bool:
+        """Whether part ``index`` shows page numbers of targets in other parts (``target-counter()``)."""
+        return bool(self.current[index].links_out) and self.facts[index].missing_targets
+
+    def _write_the_rest(self, order: list[int], front: Facts) -> None:
+        """Once every part is placed: write those held back, the ones that show the page count (with it)
+        and the ones that show their targets' page numbers (laid out again with them)."""
+        for index in order:
+            if self.hold:
+                self.placements[index] = dataclasses.replace(self.placements[index], total=self.total)
+            if self._needs_numbers(index):
+                numbers = target_numbers(self.current[index].links_out, {0: front, **self.facts},
+                                         {0: Placement(0, None), **self.placements})
+                html, extra = with_placeholders(self.current[index], numbers)
+                self._lay_out_again(index, dataclasses.replace(self.current[index], html=html, extra_css=extra))
+            elif self.hold:
+                self._write(index)
 
     def _flip(self, index: int) -> None:
         """Lay part ``index`` out again, starting on the other side."""
@@ -222,6 +241,21 @@ class _Layout:
         if known:
             self.facts.update(known)
         else:
+            self._open([]).send(index, ("layout", part))
+
+    def _lay_out_again(self, index: int, part: Part) -> None:
+        """Have ``part`` (part ``index`` with its targets' numbers) written at the place its first layout got."""
+        before = self.facts.pop(index)
+        self.current[index] = part
+        self.in_stream.discard(index)
+        known = _cached_facts(self.cache, [part])
+        if known:
+            self.facts.update(known)
+            self.failed = self.failed or not same_place(before, known[index])
+            self._write(index)
+        else:
+            self.expected[index] = before
+            self.awaiting[index] = self.placements[index]
             self._open([]).send(index, ("layout", part))
 
     def _write(self, index: int) -> None:
@@ -245,6 +279,8 @@ class _Layout:
             self.in_stream.add(value.index)
             if self.cache:
                 self.cache.store_facts(self.current[value.index], value)
+            if value.index in self.expected:
+                self.failed = self.failed or not same_place(self.expected.pop(value.index), value)
             if value.index in self.awaiting:
                 del self.awaiting[value.index]
                 self._write(value.index)

@@ -36,10 +36,11 @@ class PartLayout:
         self.rendered = context.rendered
         if part.extra_css:
             stylesheets = [*stylesheets, weasy.CSS(string=part.extra_css)]
-        with watched(context), weasy.margin_box_records() as self.records:
+        with watched(context) as log, weasy.margin_box_records() as self.records:
             html = weasy.HTML(string=part.html, base_url=str(self.rendered.config.manuscript) + "/",
                               url_fetcher=context.fetcher)
             self.document = html.render(stylesheets=stylesheets)
+        self.missing_targets = any(weasy.is_missing_target(message) for message, _ in log.messages)
         self.pages = self.document.pages
         self.first, self.end, self.splits = self._kept_range()
         self.kept = self.pages[self.first:self.end]
@@ -83,6 +84,7 @@ class PartLayout:
             before=values[self.first - 1] if self.first else 0,
             first_left=first_page is not None and weasy.page_side(first_page) == "left",
             anchors=anchors, splits=self.splits, dpi=image_resolutions(self.kept, self.rendered),
+            missing_targets=self.missing_targets,
             warnings=list(self.context.diagnostics.warnings))
 
     def write(self, placement: Placement, pdf: bool, body_sections: list[str], first_body: str,
