@@ -8,20 +8,19 @@ and never stamps the current time into the font, so the result is reproducible.
 OpenType and TrueType files are cut by HarfBuzz's subsetter (milliseconds, where
 fontTools takes about a second for a large CFF font); WOFF and WOFF2 files, which HarfBuzz
 does not read, by fontTools, keeping their flavour. A subset is a pure function of the
-font's bytes and the set of characters, so :class:`SubsetCache` keeps each one on disk by
-those and a second build with the same characters subsets nothing.
+font's bytes and the set of characters, so a :class:`~zinepress.derived.DerivedCache` keeps
+each one by those, and a second build with the same characters subsets nothing.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
-import os
 import struct
 from pathlib import Path
 
 import uharfbuzz
 
+from ..derived import DerivedCache
 from ..errors import ProjectError
 
 RESTRICTED = 0x0002  # OS/2 fsType: restricted licence embedding
@@ -38,7 +37,7 @@ def subset_characters(text: str) -> frozenset[int]:
     return frozenset(ord(char) for char in set(text + ALWAYS_KEPT))
 
 
-def embeddable_font(data: bytes, path: Path, text: str, cache: "SubsetCache | None" = None) -> bytes:
+def embeddable_font(data: bytes, path: Path, text: str, cache: DerivedCache | None = None) -> bytes:
     """The font in ``data`` cut down to the characters of ``text``, if its licence allows."""
     keep = subset_characters(text)
     web_font = data[:4] in WEB_FONT_SIGNATURES
@@ -50,12 +49,11 @@ def embeddable_font(data: bytes, path: Path, text: str, cache: "SubsetCache | No
         raise ProjectError(f"the licence of font '{path.name}' forbids embedding it (OS/2 fsType {fs_type})", path)
     if fs_type & NO_SUBSETTING:
         return data
-    if cache is not None and (stored := cache.get(data, keep)) is not None:
-        return stored
-    subset = _fonttools_subset(data, path, keep) if web_font else _harfbuzz_subset(data, path, keep)
-    if cache is not None:
-        cache.put(data, keep, subset)
-    return subset
+    subsetter = _fonttools_subset if web_font else _harfbuzz_subset
+    if cache is None:
+        return subsetter(data, path, keep)
+    key = cache.key(f"harfbuzz {uharfbuzz.__version__}", data, ",".join(map(str, sorted(keep))))
+    return cache.make(key, lambda: subsetter(data, path, keep))
 
 
 def _fs_type(data: bytes, path: Path) -> int:
@@ -116,54 +114,3 @@ def _fonttools_subset(data: bytes, path: Path, keep: frozenset[int]) -> bytes:
     output = io.BytesIO()
     font.save(output)
     return output.getvalue()
-
-
-class SubsetCache:
-    """Subsets kept on disk, each named by the hash of the font, the characters kept and the subsetter.
-
-    The most recently used ``KEEP`` subsets are kept; older ones are removed as new ones come.
-
-    Every file holds its own SHA-256 in its name's second half: a file whose bytes do not
-    match (edited, truncated, swapped) or that is not a regular file is ignored and made anew.
-    """
-
-    KEEP = 24
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-
-    @staticmethod
-    def _key(data: bytes, keep: frozenset[int]) -> str:
-        digest = hashlib.sha256()
-        digest.update(f"harfbuzz {uharfbuzz.__version__}\n".encode())
-        digest.update(hashlib.sha256(data).digest())
-        digest.update(",".join(map(str, sorted(keep))).encode())
-        return digest.hexdigest()[:40]
-
-    def get(self, data: bytes, keep: frozenset[int]) -> bytes | None:
-        key = self._key(data, keep)
-        try:
-            for entry in self.folder.glob(f"{key}-*.font"):
-                if entry.is_symlink() or not entry.is_file():
-                    continue
-                stored = entry.read_bytes()
-                if hashlib.sha256(stored).hexdigest()[:32] == entry.stem.rpartition("-")[2]:
-                    os.utime(entry)
-                    return stored
-        except OSError:
-            return None
-        return None
-
-    def put(self, data: bytes, keep: frozenset[int], subset: bytes) -> None:
-        from ..atomic import write_atomically
-        key = self._key(data, keep)
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            for stale in self.folder.glob(f"{key}-*.font"):
-                stale.unlink()
-            write_atomically(self.folder / f"{key}-{hashlib.sha256(subset).hexdigest()[:32]}.font", subset)
-            entries = sorted(self.folder.glob("*.font"), key=lambda entry: entry.stat().st_mtime_ns, reverse=True)
-            for old in entries[self.KEEP:]:
-                old.unlink(missing_ok=True)
-        except OSError:
-            pass  # a cache that cannot be written only costs time

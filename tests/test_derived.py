@@ -1,4 +1,5 @@
-"""The EPUB's font subsets: the glyphs and their positions are the font's own, and a cache serves repeats."""
+"""Derived files: the EPUB's font subsets set text as the whole fonts do, and the cache of font subsets,
+the generated cover and its thumbnail serves repeats but never a tampered entry."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import uharfbuzz
 from fontTools.ttLib import TTFont
 
 from zinepress.errors import ProjectError
-from zinepress.writers.fonts import SubsetCache, embeddable_font
+from zinepress.derived import DerivedCache
+from zinepress.writers.fonts import embeddable_font
 
 from conftest import ROOT
 
@@ -57,12 +59,12 @@ def test_a_file_that_is_no_font_is_a_located_error(tmp_path):
 
 def test_the_cache_serves_a_repeat_and_ignores_a_tampered_entry(tmp_path):
     whole = (FONTS / "EBGaramond12-Bold.otf").read_bytes()
-    cache = SubsetCache(tmp_path / "fonts")
+    cache = DerivedCache(tmp_path / "fonts")
     made = embeddable_font(whole, FONTS / "EBGaramond12-Bold.otf", SAMPLE, cache)
     [entry] = (tmp_path / "fonts").iterdir()
     assert entry.read_bytes() == made
     entry.write_bytes(b"OTTO tampered")  # bytes that no longer match the hash in the name
-    assert cache.get(whole, frozenset(map(ord, SAMPLE))) is None
+    assert cache.get(entry.name.partition("-")[0]) is None
     assert embeddable_font(whole, FONTS / "EBGaramond12-Bold.otf", SAMPLE, cache) == made
     [entry] = (tmp_path / "fonts").iterdir()
     entry.unlink()
@@ -81,3 +83,17 @@ def test_a_second_build_takes_every_subset_from_the_cache(bundled: Path, capsys)
                                                       + "\n# a change the text does not show\n")
     assert main(["build", str(bundled), "--format", "epub", "--quiet"]) == 0
     assert {path.name for path in folder.iterdir()} == set(stored)  # no new subset was made
+
+
+def test_the_generated_cover_and_thumbnail_come_back_from_the_cache_unchanged(bundled: Path):
+    from zinepress.cli import main
+    assert main(["build", str(bundled), "--format", "epub", "--format", "site", "--quiet"]) == 0
+    fresh = {name: (bundled / "build" / name).read_bytes() for name in ("cover.png", "cover-thumbnail.png")}
+    folder = bundled / ".zinepress-cache" / "covers"
+    entries = sorted(folder.iterdir())
+    assert sorted(path.read_bytes() for path in entries) == sorted(fresh.values())
+    entries[0].write_bytes(entries[0].read_bytes()[:100])  # truncated: passed over, made anew
+    (bundled / "manuscript" / "book.toml").write_text((bundled / "manuscript" / "book.toml").read_text() + "\n#\n")
+    assert main(["build", str(bundled), "--format", "epub", "--format", "site", "--quiet"]) == 0
+    assert {name: (bundled / "build" / name).read_bytes() for name in fresh} == fresh
+    assert len(list(folder.iterdir())) == 2
