@@ -21,6 +21,7 @@ from pathlib import Path
 from . import markdown
 from .cache import BuildCache, recording_reads
 from .config import Config, load_config
+from .derived import derived_cache
 from .errors import Diagnostics, Problem, ProjectError
 from .manuscript import Book, load_manuscript
 from .progress import Progress
@@ -148,7 +149,7 @@ def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, st
     stages.begin(1 + laying_out + len(writers))
     diagnostics = Diagnostics(warnings=list(book.warnings))
     with stages.stage("render"):
-        rendered = render(book)
+        rendered = render(book, derived_cache(store, "covers"))
         stylesheets = load_stylesheets(config.project, _stylesheets_used(writers))
     sources = [config.path, *(chapter.source for chapter in book.chapters),
                *(asset.path for asset in book.assets)]
@@ -157,7 +158,7 @@ def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, st
     if laying_out:
         with stages.stage("layout"):
             laid_out = _lay_out(rendered, stylesheets["print.css"], date, diagnostics, writers, store, stages)
-    session = BuildSession(rendered, date, diagnostics, options.formats, stylesheets, laid_out)
+    session = BuildSession(rendered, date, diagnostics, options.formats, stylesheets, laid_out, store)
 
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)

@@ -56,3 +56,4 @@ class BuildSession:
     formats: tuple[str, ...] = ()
     stylesheets: dict[str, Stylesheet] = field(default_factory=dict)
     laid_out: LaidOutBook | None = None
+    store: object = None  # the project's BuildCache, when caching is on

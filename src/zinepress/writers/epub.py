@@ -25,6 +25,7 @@ from ..fetch import read_confined
 from ..render import RenderedBook
 from ..stylesheets import Stylesheet
 from .. import pagelist
+from ..derived import DerivedCache, derived_cache
 from ..fonts import embeddable_font
 from . import accessibility
 from .base import BuildSession, Writer
@@ -91,7 +92,8 @@ def _paginated_documents(rendered: RenderedBook, session: BuildSession) -> tuple
     return documents, breaks
 
 
-def _stylesheet_and_fonts(book: epub.EpubBook, config, sheet: Stylesheet, text: str) -> None:
+def _stylesheet_and_fonts(book: epub.EpubBook, config, sheet: Stylesheet, text: str,
+                          fonts: DerivedCache | None) -> None:
     """The EPUB stylesheet and the files it references; fonts subset to the book's characters."""
     css_path, css_text = sheet.path, sheet.text
     book.add_item(epub.EpubItem(uid="style", file_name="styles/epub.css", media_type="text/css",
@@ -107,7 +109,7 @@ def _stylesheet_and_fonts(book: epub.EpubBook, config, sheet: Stylesheet, text: 
         added.add(name)
         data = read_confined(config.project, reference.path)
         if media_type.startswith("font/"):
-            data = embeddable_font(data, reference.path, text + generated)
+            data = embeddable_font(data, reference.path, text + generated, fonts)
         book.add_item(epub.EpubItem(uid=_item_id(name), file_name=f"styles/{name}", media_type=media_type,
                                     content=data))
 
@@ -126,7 +128,8 @@ def epub_bytes(rendered: RenderedBook, session: BuildSession) -> bytes:
     nav_xhtml = rendered.nav_xhtml.encode("utf-8")
     if breaks:
         nav_xhtml = pagelist.page_list_nav(breaks, nav_xhtml)
-    _stylesheet_and_fonts(book, config, session.stylesheets["epub.css"], _text_of({**documents, "nav.xhtml": nav_xhtml}))
+    _stylesheet_and_fonts(book, config, session.stylesheets["epub.css"],
+                          _text_of({**documents, "nav.xhtml": nav_xhtml}), derived_cache(session.store, "fonts"))
 
     cover = rendered.cover
     cover_item = epub.EpubItem(uid="cover-image", file_name=cover.file_name, media_type=cover.media_type,
