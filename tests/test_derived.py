@@ -12,7 +12,7 @@ from fontTools.ttLib import TTFont
 
 from zinepress.errors import ProjectError
 from zinepress.derived import DerivedCache
-from zinepress.writers.fonts import embeddable_font
+from zinepress.fonts import embeddable_font
 
 from conftest import ROOT
 

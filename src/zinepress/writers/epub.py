@@ -24,11 +24,12 @@ from ..atomic import write_atomically
 from ..fetch import read_confined
 from ..render import RenderedBook
 from ..stylesheets import check_stylesheet, stylesheet_path, stylesheet_text
-from . import accessibility, pagelist
-from .base import BuildSession, Writer
+from .. import pagelist
 from ..derived import DerivedCache, derived_cache
-from .fonts import embeddable_font
-from .paged import paged_book
+from ..fonts import embeddable_font
+from ..paged.book import paged_book
+from . import accessibility
+from .base import BuildSession, Writer
 
 STYLE_FILE_TYPES = {".woff2": "font/woff2", ".woff": "font/woff", ".otf": "font/otf", ".ttf": "font/ttf",
                     ".css": "text/css", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import uharfbuzz
 
-from ..derived import DerivedCache
-from ..errors import ProjectError
+from .derived import DerivedCache
+from .errors import ProjectError
 
 RESTRICTED = 0x0002  # OS/2 fsType: restricted licence embedding
 EDITABLE_OR_PREVIEW = 0x000C
