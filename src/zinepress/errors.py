@@ -19,6 +19,18 @@ def display_path(path: Path | str | None) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
+# One severity per kind of problem, whichever command finds it (build, check, or a checker
+# that check runs): the gate fails on both, --strict makes build fail on both.
+SEVERITY = {
+    "alt-text": "warning",          # an image without alt text
+    "heading-order": "warning",     # a heading that skips a level
+    "image-resolution": "warning",  # an image printed at too low a resolution
+    "language": "error",            # a missing or invalid language tag
+    "link": "error",                # a link to a file or an anchor that does not exist
+    "contrast": "error",            # text colours below WCAG AA contrast
+}
+
+
 @dataclass(frozen=True)
 class Problem:
     """One located problem: an error or a warning."""

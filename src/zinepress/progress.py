@@ -1,7 +1,8 @@
 """Stages of long work → what the user sees: a rich display on a terminal, nothing when piped
 or quiet, and with ``verbose`` one line per stage with its time.
 
-Colours follow rich, which honours ``NO_COLOR``.
+Colours follow rich, which honours ``NO_COLOR``. Text is printed as written: rich's markup,
+emoji codes (``:100:``) and highlighting are off, so a file name or a message is never rewritten.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.progress import Progress as RichProgress
+from rich.text import Text
 
 
 class Progress:
@@ -33,6 +35,11 @@ class Progress:
 
     def begin(self, total: int) -> None:
         """Announce that ``total`` more stages are coming."""
+
+    def announce(self, message: str) -> None:
+        """A line the user must see even when quiet (such as the one use of the network), on stderr."""
+        if self.console is not None:
+            self.console.print(Text(f"zinepress: {message}"), soft_wrap=True)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -61,7 +68,7 @@ class Progress:
     def _finished(self, name: str, seconds: float) -> None:
         if self.verbose and self.console is not None:
             detail = f" ({self.detail})" if self.detail else ""
-            self.console.print(f"{name}: {seconds:.2f} s{detail}", highlight=False)
+            self.console.print(Text(f"{name}: {seconds:.2f} s{detail}"))
 
     def close(self) -> None:
         """End the display."""
@@ -72,7 +79,7 @@ class TerminalProgress(Progress):
 
     def __init__(self, verbose: bool, console: Console):
         super().__init__(verbose, console)
-        self.display = RichProgress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+        self.display = RichProgress(SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(),
                                     MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True)
         self.task = self.display.add_task("starting", total=None)
         self.display.start()
@@ -94,9 +101,14 @@ class TerminalProgress(Progress):
         self.display.stop()
 
 
+def plain_console(stderr: bool = False) -> Console:
+    """A console that prints text as written: no markup, no emoji codes, no highlighting."""
+    return Console(stderr=stderr, markup=False, emoji=False, highlight=False)
+
+
 def progress_for(quiet: bool = False, verbose: bool = False) -> Progress:
     """A rich display on an interactive terminal (unless ``quiet``), else plain lines or silence."""
-    console = Console(stderr=True)
+    console = plain_console(stderr=True)
     if console.is_terminal and not quiet:
         return TerminalProgress(verbose, console)
     return Progress(verbose, console)
