@@ -16,13 +16,15 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import lxml.etree as etree
 from PIL import Image, UnidentifiedImageError
 
 from .config import Config
-from .errors import Diagnostics, ProjectError, line_of
+from .errors import Diagnostics, Locator, ProjectError
 from .fetch import RefusedFetch, resolve_reference
+from .rawhtml import clean_raw_html
 from .stylesheets import css_references
 
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
@@ -73,9 +75,13 @@ class _Chapter:
     config: Config
     problems: Diagnostics
     assets: dict[str, Asset]
+    locator: Locator | None = None
 
     def line(self, needle: str) -> int:
-        return (line_of(self.body, needle, self.body_line) if needle else None) or self.body_line
+        """The line of ``needle``'s next occurrence: each problem met again is reported at its own line."""
+        if self.locator is None:
+            self.locator = Locator(self.body, self.body_line)
+        return self.locator.line(needle)
 
     def warn(self, message: str, needle: str) -> None:
         self.problems.warn(message, self.source, self.line(needle))
@@ -113,6 +119,7 @@ def check_markup(html: str, fragment, source: Path, body: str, body_line: int, c
         if tag in DROPPED and element.getparent() is not None:
             chapter.warn(f"a <{tag}> was dropped: {DROPPED[tag]}", f"<{tag}")
             element.drop_tree()
+    clean_raw_html(fragment, chapter)
 
 
 def _check_depth(fragment, chapter: _Chapter) -> None:
@@ -181,6 +188,9 @@ def _check_fetched(element, attribute: str, reference: str, chapter: _Chapter) -
             chapter.error(f"a data: URL in <{tag}> is not read: only images may be data: URLs", reference[:30])
         return
     is_image = (tag == "img" and attribute == "src") or (tag == "image" and "href" in attribute)
+    if tag == "img" and attribute == "src" and _is_remote(reference):
+        _replace_remote_image(element, reference, chapter)
+        return
     if is_image and tag == "img" and not (element.get("alt") or "").strip():
         chapter.warn(f"image '{reference}' has no alt text: describe it for readers who cannot see it", reference)
     path = _resolve(reference, chapter, image=is_image)
@@ -193,6 +203,33 @@ def _check_fetched(element, attribute: str, reference: str, chapter: _Chapter) -
     href = path.relative_to(chapter.config.manuscript).as_posix()
     element.set(attribute, href)
     chapter.assets.setdefault(href, Asset(href=href, path=path, media_type=media_type))
+
+
+def _is_remote(reference: str) -> bool:
+    return reference.startswith("//") or urlsplit(reference).scheme.lower() in ("http", "https", "ftp")
+
+
+def _replace_remote_image(element, reference: str, chapter: _Chapter) -> None:
+    """A remote image (a badge, a hot-linked figure) is not fetched: its alt text stands in its place.
+
+    A link left with nothing to show (the image was all it held) goes too.
+    """
+    alt = " ".join((element.get("alt") or "").split())
+    shown = f"its alt text '{alt}' stands in its place" if alt else "it has no alt text, so nothing stands in its place"
+    chapter.warn(f"image '{reference}' not fetched: on the network; {shown}", reference)
+    parent = element.getparent()
+    if parent is None:
+        return
+    text = alt + (element.tail or "")
+    previous = element.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+    parent.remove(element)
+    if parent.tag == "a" and not parent.text_content().strip() and len(parent) == 0 \
+            and parent.getparent() is not None:
+        parent.drop_tag()
 
 
 def image_problem(path: Path) -> tuple[str | None, str]:
