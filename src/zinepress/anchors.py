@@ -122,5 +122,8 @@ def _link_path(path: str, here: str) -> str:
     path = unquote(path).rstrip("/")
     if not path or path == ".":
         return ""
-    joined = posixpath.normpath(posixpath.join(posixpath.dirname(here), path))
+    if path.startswith("/"):  # on GitHub, the repository's root: here, manuscript/
+        joined = posixpath.normpath(path.lstrip("/"))
+    else:
+        joined = posixpath.normpath(posixpath.join(posixpath.dirname(here), path))
     return "" if joined == here else joined

@@ -91,13 +91,12 @@ DROPPED_ELSEWHERE = {"script", "noscript", "iframe", "frame", "frameset", "objec
 def needle(chapter, element, attribute: str | None = None) -> str:
     """The text of the source that best shows where ``element`` (or its ``attribute``) was written."""
     tag = element.tag.lower() if isinstance(element.tag, str) else ""
-    candidates = []
-    for name in ([attribute] if attribute else []) + ["src", "href", "name", "id", "class"]:
-        value = element.get(name) if name else None
-        if value:
-            candidates += [f'{name}="{value}"', f"{name}='{value}'", f"{name}={value}"]
-    candidates += [f"<{tag} {attribute}" if attribute else "", f"<{tag}"]
-    return next((text for text in candidates if text and text in chapter.body), f"<{tag}")
+    if attribute:
+        value = element.get(attribute) or ""
+        for text in (f'{attribute}="{value}"', f"{attribute}='{value}'", f"{attribute}={value}", attribute):
+            if text in chapter.body:
+                return text
+    return f"<{tag}"
 
 
 def _rename(element, tag: str, chapter) -> None:
@@ -121,11 +120,13 @@ def _font_css(element, chapter) -> list[str]:
     if face := element.attrib.pop("face", None):
         families = [name.strip().strip("'\"") for name in face.split(",") if name.strip()]
         css.append("font-family: " + ", ".join(f'"{name}"' if " " in name else name for name in families))
-    if size := element.attrib.pop("size", None):
+    if (size := element.get("size")) is not None:
+        line = chapter.line(needle(chapter, element, "size"))
+        del element.attrib["size"]
         if size.strip() in FONT_SIZES:
             css.append(f"font-size: {FONT_SIZES[size.strip()]}")
         else:
-            chapter.warn(f"size=\"{size}\" on <font> was dropped: use 1 to 7, +1 or -1", needle(chapter, element))
+            chapter.warn(f"size=\"{size}\" on <font> was dropped: use 1 to 7, +1 or -1", line)
     return css
 
 
@@ -151,11 +152,12 @@ def _clean_attributes(element, tag: str, chapter) -> None:
             chapter.error(f"id=\"{value}\" is not a valid id: an id has no spaces", needle(chapter, element, local))
         if local in allowed or local.startswith(("data-", "aria-", "on")) or local in ("href", "src"):
             continue
+        line = chapter.line(needle(chapter, element, name))  # each written attribute in turn
         declarations = _presentational(element, tag, local, value, chapter)
         del element.attrib[name]
         if declarations is None:
             chapter.warn(f"the attribute {local}=\"{value}\" on <{tag}> was dropped: "
-                         "EPUB readers do not allow it here", needle(chapter, element, local))
+                         "EPUB readers do not allow it here", line)
         css += declarations or []
     add_style(element, css)
 
