@@ -340,11 +340,17 @@ def _entry_problem(item: object, file: object, seen: set[str]) -> str | None:
 
 
 def _entry_line(text_lines: list[str], start: int, file: object) -> int:
-    """The line of book.toml where ``file`` is named, at or after the ``chapters`` key."""
+    """The line of book.toml where ``file`` is named (a number or true/false as TOML writes it), at or
+    after the line ``start``."""
     if isinstance(file, str):
-        for number in range(start, len(text_lines) + 1):
-            if re.search(rf"[\"']{re.escape(file)}[\"']", text_lines[number - 1]):
-                return number
+        pattern = rf"[\"']{re.escape(file)}[\"']"
+    elif isinstance(file, (bool, int, float)):
+        pattern = rf"(?<![\w.\"']){re.escape(str(file).lower())}(?![\w.\"'])"
+    else:
+        return start
+    for number in range(start, len(text_lines) + 1):
+        if re.search(pattern, text_lines[number - 1].split("#")[0] if number > start else text_lines[number - 1]):
+            return number
     return start
 
 

@@ -69,6 +69,8 @@ def clean_raw_html(fragment, chapter) -> None:
         if not isinstance(element.tag, str) or element is fragment:
             continue
         tag = element.tag.lower()
+        if any(isinstance(up.tag, str) and up.tag.lower() in REFUSED for up in element.iterancestors()):
+            continue  # inside a refused element, which is told once
         if tag in REFUSED or ":" in tag:
             chapter.error(f"<{tag}> cannot go into the book: {REFUSED.get(tag, 'an element of another language')}",
                           needle(chapter, element))
@@ -227,7 +229,11 @@ def _length(value: str) -> str | None:
 
 
 def _check_content(fragment, chapter) -> None:
-    """Blocks inside phrases and list items outside lists cannot be read by EPUB readers: errors."""
+    """Blocks inside phrases and list items outside lists cannot be read by EPUB readers: errors.
+
+    A paragraph holding blocks (Markdown wraps a line that starts with inline HTML such as
+    ``<font>`` in ``<p>``) becomes a ``<div>``.
+    """
     phrase_only = (PHRASING - TRANSPARENT) | {"p", "h1", "h2", "h3", "h4", "h5", "h6"}
     for element in fragment.iter():
         if not isinstance(element.tag, str) or element is fragment:
@@ -236,7 +242,9 @@ def _check_content(fragment, chapter) -> None:
         parent = element.getparent()
         if tag in FLOW_ONLY:
             holder = next((up for up in element.iterancestors() if up.tag not in TRANSPARENT), None)
-            if holder is not None and holder is not fragment and holder.tag in phrase_only:
+            if holder is not None and holder.tag == "p" and holder is not fragment:
+                holder.tag = "div"  # Markdown wrapped a line of raw HTML that holds blocks in a paragraph
+            elif holder is not None and holder is not fragment and holder.tag in phrase_only:
                 chapter.error(f"a <{tag}> inside a <{holder.tag}> is not valid HTML: close the <{holder.tag}> "
                               "first", needle(chapter, element))
         elif tag == "li" and parent is not None and parent.tag not in ("ul", "ol", "menu"):
