@@ -335,7 +335,9 @@ def _check_ids(fragment, slug: str, source: Path, body: str, body_line: int, pro
     locator = Locator(body, body_line)
     for element in fragment.xpath("//*[@id]"):
         value = element.get("id")
-        line = locator.line(value)
+        written = next((form for form in (f'id="{value}"', f"id='{value}'", f"{{#{value}", f'name="{value}"',
+                                          f"name='{value}'") if form in body), value)
+        line = locator.line(written)
         if value in reserved and element.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
             number = 1
             while f"{value}_{number}" in reserved or f"{value}_{number}" in ids:
