@@ -141,7 +141,7 @@ def test_every_warning_at_its_own_line_and_none_twice(built):
 
 def test_nav_and_ncx_nest_sections_under_chapters(built):
     _, epub, _ = built
-    nav = epub.nav
+    nav = xhtml(epub, "nav")
     ch2 = nav.xpath("//x:nav[@epub:type='toc']/x:ol/x:li[x:a/@href='ch2.xhtml']", namespaces=NS)[0]
     assert ch2.xpath("x:ol/x:li/x:a/text()", namespaces=NS) == ["Destructuring", "What’s This?", "Inputs – and Outputs"]
     assert not nav.xpath("//x:nav[@epub:type='toc']/x:ol/x:li/x:ol/x:li/x:ol", namespaces=NS)  # depth 2
@@ -165,9 +165,11 @@ def test_pdf_links_reach_their_anchors(built):
                for annotation in page.get("/Annots") or [] if annotation.get_object().get("/Dest")}
     assert {"ch2--paramdestr", "guide-ru--описание", "guide-ko--기본-사용법", "ch1--note-1"} <= targets
     assert targets <= names
+    contents = next(page.extract_text() for page in reader.pages if "Contents" in (page.extract_text() or ""))
+    assert "Chapter 2: Inputs" in contents and "Destructuring" not in contents  # [print] toc_depth = 1
 
 
-def test_toc_depth_one_and_printed_contents(tmp_path, capsys):
+def test_toc_depth_one_and_a_bad_depth(tmp_path, capsys):
     project = tmp_path / "book"
     shutil.copytree(BOOK, project)
     toml = project / "manuscript" / "book.toml"
@@ -175,7 +177,7 @@ def test_toc_depth_one_and_printed_contents(tmp_path, capsys):
     code, _, err = run(["build", str(project), "--format", "epub"], capsys)
     assert code == 0, err
     epub = Epub(project / "build" / "small-functions.epub")
-    assert not epub.nav.xpath("//x:nav[@epub:type='toc']//x:ol//x:ol", namespaces=NS)
+    assert not xhtml(epub, "nav").xpath("//x:nav[@epub:type='toc']//x:ol//x:ol", namespaces=NS)
     toml.write_text(toml.read_text(encoding="utf-8") + "\n[print]\ntoc_depth = 0\n", encoding="utf-8")
     code, _, err = run(["build", str(project), "--format", "epub"], capsys)
     assert code == 1 and re.search(r"book\.toml:\d+: error: 'toc_depth' in \[print\]", err), err
