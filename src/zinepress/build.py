@@ -144,6 +144,9 @@ def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, st
                  key: str | None, reads: set[Path], stages: Progress) -> BuildResult:
     """Render, lay out, write and publish; store the outputs in the cache when the inputs did not change meanwhile."""
     config, book = read
+    if book.ignored and stages.verbose and stages.console is not None:
+        stages.console.print("left out, not in book.toml's chapters: " + ", ".join(
+            path.relative_to(config.manuscript).as_posix() for path in book.ignored), markup=False, highlight=False)
     writers = [WRITERS[name]() for name in options.formats]
     laying_out = any(writer.uses_layout for writer in writers)
     stages.begin(1 + laying_out + len(writers))

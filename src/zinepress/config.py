@@ -43,6 +43,24 @@ class PrintSettings:
     trim_height: float = 210.0
     bleed: float = 3.0
     marks: str = "crop"
+    toc_depth: int = 1  # the printed contents: 1 = chapters only
+
+
+@dataclass(frozen=True)
+class EpubSettings:
+    """Options of the EPUB."""
+
+    toc_depth: int = 2  # the nav and NCX: 1 = chapters, 2 = chapters and their ## sections
+
+
+@dataclass(frozen=True)
+class ChapterEntry:
+    """One entry of book.toml's ``chapters``: a file of ``manuscript/`` and what it does not say itself."""
+
+    file: str
+    line: int | None = None
+    lang: str | None = None
+    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +112,8 @@ class Config:
     zine: ZineSettings = field(default_factory=ZineSettings)
     fonts: FontSettings = field(default_factory=FontSettings)
     site: SiteSettings = field(default_factory=SiteSettings)
+    epub: EpubSettings = field(default_factory=EpubSettings)
+    chapters: tuple[ChapterEntry, ...] | None = None  # the reading order; None: file-name order
 
     @property
     def manuscript(self) -> Path:
@@ -136,7 +156,8 @@ TOP_LEVEL_STRINGS = ("title", "subtitle", "language", "identifier", "publisher",
                      "rights", "description", "cover", "slug")
 TOP_LEVEL_LISTS = ("authors", "subjects")
 TABLES = {
-    "print": ("trim", "bleed", "marks"),
+    "print": ("trim", "bleed", "marks", "toc_depth"),
+    "epub": ("toc_depth",),
     "zine": ("sheet",),
     "fonts": ("body", "headings", "code"),
     "site": ("bundle", "url"),
@@ -174,6 +195,8 @@ def load_config(project: Path) -> Config:
 
     values: dict[str, object] = {}
     for key, value in data.items():
+        if key == "chapters":
+            continue
         if key in TABLES:
             if not isinstance(value, dict):
                 report(f"'{key}' must be a table ([{key}])", "", key)
@@ -230,6 +253,13 @@ def load_config(project: Path) -> Config:
         report("'url' in [site] must be an http:// or https:// address", "site", "url")
         site_url = None
 
+    chapters = None
+    if "chapters" in data:
+        chapters = chapter_entries(data["chapters"], text, lines.get(("", "chapters"), 1),
+                                   lambda message, line: problems.error(message, path, line))
+    epub_table = tables["epub"] if isinstance(tables["epub"], dict) else {}
+    epub_settings = EpubSettings(toc_depth=toc_depth(epub_table, 2, "epub", report))
+
     problems.raise_errors()
     title = str(values["title"])
     return Config(
@@ -251,7 +281,77 @@ def load_config(project: Path) -> Config:
         fonts=FontSettings(**{k: v for k, v in fonts.items() if isinstance(v, str)}),
         site=SiteSettings(bundle=bool(site.get("bundle", False)),
                           url=site_url.rstrip("/") + "/" if site_url else None),
+        epub=epub_settings,
+        chapters=chapters,
     )
+
+
+def toc_depth(table: dict, default: int, name: str, report) -> int:
+    """``toc_depth`` of a table: a whole number from 1 (chapters only) to 6."""
+    value = table.get("toc_depth", default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 6:
+        report(f"'toc_depth' in [{name}] must be a whole number from 1 (chapters only) to 6", name, "toc_depth")
+        return default
+    return value
+
+
+def chapter_entries(value: object, text: str, start: int, error) -> tuple[ChapterEntry, ...]:
+    """``chapters = ["a.md", { file = "b.md", lang = "ko", title = "…" }]`` → entries with their lines.
+
+    ``error(message, line)`` reports a bad entry at its line of book.toml.
+    """
+    if not isinstance(value, list) or not value:
+        error("'chapters' must be a list of files of manuscript/, such as [\"ch1.md\", \"ch2.md\"]", start)
+        return ()
+    text_lines = text.splitlines()
+    entries: list[ChapterEntry] = []
+    cursor = start
+    for item in value:
+        file = item.get("file") if isinstance(item, dict) else item
+        line = cursor = _entry_line(text_lines, cursor, file)
+        problem = _entry_problem(item, file, {entry.file for entry in entries})
+        if problem:
+            error(problem, line)
+            continue
+        title = item.get("title") if isinstance(item, dict) else None
+        lang = item.get("lang") if isinstance(item, dict) else None
+        entries.append(ChapterEntry(file=file, lang=lang, title=title.strip() if title else None, line=line))
+    return tuple(entries)
+
+
+def _entry_problem(item: object, file: object, seen: set[str]) -> str | None:
+    """What is wrong with one entry of ``chapters``, or None."""
+    if not isinstance(file, str) or not file.strip():
+        return "each entry of 'chapters' must be a file name or a table { file = \"…\" }"
+    table = item if isinstance(item, dict) else {}
+    extra = sorted(set(table) - {"file", "lang", "title"})
+    if extra:
+        return f"unknown key '{extra[0]}' in a 'chapters' entry (known: file, lang, title)"
+    for key in ("lang", "title"):
+        if key in table and not (isinstance(table[key], str) and table[key].strip()):
+            return f"'{key}' of '{file}' must be a non-empty string"
+    if "lang" in table and not LANGUAGE_TAG.match(table["lang"]):
+        return f"'lang' of '{file}' must be a BCP 47 tag such as 'en' or 'ko', not {table['lang']!r}"
+    if not file.endswith(".md") or file.startswith(("/", "\\")) or ".." in re.split(r"[/\\]", file):
+        return f"'{file}' is not a Markdown file (.md) inside manuscript/"
+    if file in seen:
+        return f"'{file}' is listed twice in 'chapters'"
+    return None
+
+
+def _entry_line(text_lines: list[str], start: int, file: object) -> int:
+    """The line of book.toml where ``file`` is named (a number or true/false as TOML writes it), at or
+    after the line ``start``."""
+    if isinstance(file, str):
+        pattern = rf"[\"']{re.escape(file)}[\"']"
+    elif isinstance(file, (bool, int, float)):
+        pattern = rf"(?<![\w.\"']){re.escape(str(file).lower())}(?![\w.\"'])"
+    else:
+        return start
+    for number in range(start, len(text_lines) + 1):
+        if re.search(pattern, text_lines[number - 1].split("#")[0] if number > start else text_lines[number - 1]):
+            return number
+    return start
 
 
 def _print_settings(table: object, report) -> PrintSettings:
@@ -282,4 +382,4 @@ def _print_settings(table: object, report) -> PrintSettings:
         report(f"'marks' must be one of {', '.join(MARKS)}", "print", "marks")
         marks = "crop"
     return PrintSettings(trim_name=name, trim_width=round(width, 3), trim_height=round(height, 3),
-                         bleed=round(bleed, 3), marks=marks)
+                         bleed=round(bleed, 3), marks=marks, toc_depth=toc_depth(table, 1, "print", report))

@@ -48,6 +48,16 @@ class Section:
 
 
 @dataclass(frozen=True)
+class TocEntry:
+    """One entry of the contents: a chapter, or a section of one, with the sections under it."""
+
+    title: str
+    href: str
+    lang: str
+    children: tuple[TocEntry, ...] = ()
+
+
+@dataclass(frozen=True)
 class EpubDocument:
     """A finished XHTML document of the EPUB spine."""
 
@@ -69,6 +79,7 @@ class RenderedBook:
     nav_xhtml: str
     print_html: str
     cover: Cover
+    toc: tuple[TocEntry, ...] = ()  # the EPUB's contents, nested to [epub] toc_depth (for the NCX)
 
     @property
     def config(self) -> Config:
@@ -130,7 +141,8 @@ def render(book: Book, covers: DerivedCache | None = None) -> RenderedBook:
     """Render every section for the EPUB and for print."""
     renderer = Renderer(book)
     cover = cover_for(book.config, covers)
-    sections = {target: _sections(book, renderer, target, cover) for target in TARGETS}
+    tocs: dict[str, tuple[TocEntry, ...]] = {}
+    sections = {target: _sections(book, renderer, target, cover, tocs) for target in TARGETS}
     epub_documents = tuple(_epub_document(renderer, section) for section in sections["epub"]
                            if section.kind != "toc")
     toc_section = next(section for section in sections["epub"] if section.kind == "toc")
@@ -140,7 +152,7 @@ def render(book: Book, covers: DerivedCache | None = None) -> RenderedBook:
     print_html = renderer.render("print.html", sections=[Markup(s.html) for s in sections["print"]],
                                  lang=book.config.language)
     return RenderedBook(book=book, epub_documents=epub_documents, nav_xhtml=nav_xhtml, print_html=print_html,
-                        cover=cover)
+                        cover=cover, toc=tocs["epub"])
 
 
 def cover_alt(config: Config) -> str:
@@ -159,10 +171,11 @@ def _cover_src(cover: Cover, target: str) -> str:
     return f"data:{cover.media_type};base64," + base64.b64encode(cover.data).decode("ascii")
 
 
-def _sections(book: Book, renderer: Renderer, target: str, cover: Cover) -> list[Section]:
-    """The book's parts in reading order, rendered for ``target``."""
+def _sections(book: Book, renderer: Renderer, target: str, cover: Cover,
+              tocs: dict[str, tuple[TocEntry, ...]]) -> list[Section]:
+    """The book's parts in reading order, rendered for ``target`` (its contents put in ``tocs``)."""
     config = book.config
-    chapter_file = {chapter.source.name: chapter for chapter in book.chapters}
+    chapter_file = {chapter.file: chapter for chapter in book.chapters}
 
     def href(slug: str, fragment: str = "") -> str:
         if target == "epub":
@@ -176,10 +189,12 @@ def _sections(book: Book, renderer: Renderer, target: str, cover: Cover) -> list
 
     chapters = [(chapter, Markup(_chapter_content(chapter, chapter_file, href, target)))
                 for chapter in book.chapters]
-    entries = [{"title": chapter.title, "href": href(chapter.slug), "lang": chapter.lang}
+    depth = config.epub.toc_depth if target == "epub" else config.print.toc_depth
+    entries = [TocEntry(chapter.title, href(chapter.slug), chapter.lang, section_entries(chapter, href, depth))
                for chapter in book.chapters]
     if book.comments:
-        entries.append({"title": "Reader comments", "href": href("reader-comments"), "lang": config.language})
+        entries.append(TocEntry("Reader comments", href("reader-comments"), config.language))
+    tocs[target] = tuple(entries)
     common = {"target": target, "toc_entries": entries}
     cover_html = renderer.render("cover.html", cover_src=_cover_src(cover, target),
                                  cover_alt=cover_alt(config), **common)
@@ -201,6 +216,27 @@ def _sections(book: Book, renderer: Renderer, target: str, cover: Cover) -> list
     return parts
 
 
+def section_entries(chapter: Chapter, href, depth: int) -> tuple[TocEntry, ...]:
+    """The contents entries of a chapter's headings down to ``depth`` (the chapter is depth 1,
+    its ``##`` headings depth 2), nested as the headings are."""
+    root: list = []
+    stack: list[tuple[int, list]] = [(1, root)]
+    for heading in chapter.headings:
+        level = max(heading.level, 2)
+        if level > depth or not heading.id or not heading.text:
+            continue
+        while stack[-1][0] >= level:
+            stack.pop()
+        children: list = []
+        stack[-1][1].append((heading, children))
+        stack.append((level, children))
+
+    def entries(nodes: list) -> tuple[TocEntry, ...]:
+        return tuple(TocEntry(heading.text, href(chapter.slug, heading.id), chapter.lang, entries(children))
+                     for heading, children in nodes)
+    return entries(root)
+
+
 def _xhtml(html: str) -> str:
     return serialize_children(parse_fragment(html))
 
@@ -209,7 +245,8 @@ def _chapter_content(chapter: Chapter, chapter_file: dict[str, Chapter], href, t
     """A chapter's body with its ids and links made right for ``target``.
 
     In print every chapter shares one document, so ids get the chapter's slug as prefix;
-    links to ``other.md#anchor`` become links to the other chapter's section or document.
+    links to ``other.md#anchor`` (resolved by :mod:`.anchors`) become links to the other
+    chapter's section or document.
     """
     fragment = parse_fragment(chapter.html)
     if target == "print":
@@ -226,9 +263,9 @@ def _chapter_content(chapter: Chapter, chapter_file: dict[str, Chapter], href, t
         if parts.scheme or parts.netloc:
             continue
         if parts.path:
-            other = chapter_file.get(Path(unquote(parts.path)).name)
+            other = chapter_file.get(unquote(parts.path))
             if other is not None:
-                link.set("href", href(other.slug, parts.fragment))
+                link.set("href", href(other.slug, unquote(parts.fragment)))
         elif parts.fragment and target == "print":
             link.set("href", href(chapter.slug, parts.fragment))
     return serialize_children(fragment)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..errors import Diagnostics, ProjectError, line_of
 from ..fetch import RefusedFetch, Source, locate_reference, read_confined
+from ..layoutlog import place_message
 from ..manuscript import read_text
 from .context import LayoutContext
 from .weasy import LOGGER as WEASYPRINT_LOGGER
@@ -96,6 +97,9 @@ def report(context: LayoutContext, refused: list[tuple[str, str]], messages: lis
         elif reading is not None:
             at = re.search(r"\bat (\d+):\d+", message)
             diagnostics.warn(f"WeasyPrint: {message}", reading, int(at[1]) if at else None)
+        elif (placed := place_message(message, rendered.book)) is not None:
+            if not placed.repeat:
+                diagnostics.warn(f"WeasyPrint: {message}", placed.path, placed.line)
         else:
             snippet = re.search(r"`([^`\n]+)`|'([^'\n]+)'", message)
             needle = snippet and (snippet[1] or snippet[2])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import re
 import zipfile
 from pathlib import Path
@@ -114,6 +115,15 @@ def _stylesheet_and_fonts(book: epub.EpubBook, config, sheet: Stylesheet, text: 
                                     content=data))
 
 
+def ncx_toc(entries, counter) -> list:
+    """The contents as ebooklib's NCX wants them: a link, or (link, [its sections]) when it has some."""
+    items = []
+    for entry in entries:
+        link = epub.Link(entry.href, entry.title, f"navpoint-{next(counter)}")
+        items.append((link, ncx_toc(entry.children, counter)) if entry.children else link)
+    return items
+
+
 def _text_of(documents: dict[str, bytes]) -> str:
     """Every character the documents show."""
     return "".join("".join(etree.fromstring(data).itertext()) for data in documents.values())
@@ -155,8 +165,7 @@ def epub_bytes(rendered: RenderedBook, session: BuildSession) -> bytes:
     book.add_item(epub.EpubNcx())
     book.spine = [entry for document, item in items
                   for entry in ((item, nav) if document.kind == "titlepage" else (item,))]
-    book.toc = [epub.Link(document.file_name, document.title, _item_id(document.file_name))
-                for document, _ in items if document.kind in ("chapter", "comments")]
+    book.toc = ncx_toc(rendered.toc, itertools.count(1))
     accessibility.add_metadata(book, config, documents, rendered.book.assets, breaks)
 
     buffer = io.BytesIO()
