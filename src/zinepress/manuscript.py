@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 import yaml
 
 from . import markdown
-from .config import LANGUAGE_TAG, SLUG, Config
+from .config import LANGUAGE_TAG, SLUG, Config, clean_text
 from .errors import Diagnostics, ProjectError, line_of
 from .fetch import RefusedFetch, confined_path
 from .markup import Asset, check_markup, check_nesting
@@ -94,7 +94,16 @@ def _mapping_without_duplicates(loader: UniqueKeyLoader, node: yaml.MappingNode,
     return loader.construct_mapping(node, deep)
 
 
+def _timestamp_or_text(loader: UniqueKeyLoader, node: yaml.ScalarNode):
+    """A YAML date or date-time; one that does not exist (``2024-13-01``) stays the text as written."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except (ValueError, OverflowError):
+        return loader.construct_scalar(node)
+
+
 UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
 
 
 def read_text(path: Path, project: Path | None = None) -> str:
@@ -215,8 +224,10 @@ def _load_chapter(source: Path, config: Config, problems: Diagnostics, assets: d
     title = meta.get("title")
     if "title" not in meta:
         local.error("front matter needs a 'title'", source, 2)
-    elif isinstance(title, str) and not title.strip():
-        local.error("'title' must not be empty", source, key_line(yaml_text, "title", 2))
+    elif isinstance(title, str):
+        title = clean_text(title, "title", source, key_line(yaml_text, "title", 2), problems)
+        if not title.strip():
+            local.error("'title' must not be empty", source, key_line(yaml_text, "title", 2))
     slug = meta.get("slug", default_slug(source))
     if isinstance(slug, str) and slug in RESERVED_SLUGS:
         local.error(f"the slug '{slug}' is taken by the book's own {slug} page: set another 'slug'",

@@ -2,20 +2,23 @@
 
 Layouts come from the project's ``layouts/`` first, then the defaults shipped with
 zinepress (also reachable as ``default/NAME`` for ``{% extends %}``). Every layout is
-autoescaped and strict about undefined variables. The result holds one XHTML document
+autoescaped, strict about undefined variables and sandboxed: it cannot reach Python's
+internals, change the values it is given, or call a method of a path (so it reads no file). The result holds one XHTML document
 per EPUB spine item and one HTML document for the paged (PDF) editions.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 import traceback
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from urllib.parse import unquote, urlsplit
 
 import jinja2
+import jinja2.sandbox
 import lxml.etree as etree
 from markupsafe import Markup
 
@@ -74,15 +77,30 @@ class RenderedBook:
         return self.book.config
 
 
+PATH_ATTRIBUTES = {"name", "stem", "suffix"}
+
+
+class LayoutSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
+    """Jinja2's immutable sandbox, where a path shows only its name: a layout opens no file."""
+
+    def is_safe_attribute(self, obj, attr: str, value) -> bool:
+        if isinstance(obj, PurePath) and attr not in PATH_ATTRIBUTES:
+            return False
+        return super().is_safe_attribute(obj, attr, value)
+
+    def is_safe_callable(self, obj) -> bool:
+        return not isinstance(getattr(obj, "__self__", None), PurePath) and super().is_safe_callable(obj)
+
+
 def layout_environment(project: Path) -> jinja2.Environment:
-    """The Jinja2 environment: project layouts over the defaults, autoescaped, strict."""
+    """The Jinja2 environment: project layouts over the defaults, autoescaped, strict, sandboxed."""
     loaders: list[jinja2.BaseLoader] = []
     if (project / "layouts").is_dir():
         loaders.append(ConfinedLoader(project / "layouts", project))
     defaults = jinja2.FileSystemLoader(DEFAULT_LAYOUTS)
     loaders += [jinja2.PrefixLoader({"default": defaults}), defaults]
-    environment = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
-                                     undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    environment = LayoutSandbox(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
+                                undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     environment.filters["human_date"] = human_date
     return environment
 
@@ -116,6 +134,9 @@ class Renderer:
         except jinja2.UndefinedError as error:
             path, line = self._template_location(error, name)
             raise ProjectError(f"layout uses an undefined value: {error.message}", path, line) from None
+        except jinja2.sandbox.SecurityError as error:
+            path, line = self._template_location(error, name)
+            raise ProjectError(f"layout reaches outside what it is given: {error}", path, line) from None
 
     def _template_location(self, error: Exception, name: str) -> tuple[Path, int | None]:
         """The layout file and line where a render error happened (Jinja2 rewrites tracebacks)."""
