@@ -29,7 +29,7 @@ from pathlib import Path
 from . import markdown
 from .atomic import STAGING_PREFIX, new_staging, publish
 from .cache import CACHE_FOLDER, INPUT_FOLDERS, BuildCache, recording_reads
-from .config import Config, load_config
+from .config import Config, load_config, setting_line
 from .errors import Diagnostics, Problem, ProjectError
 from .manuscript import Book, load_manuscript
 from .progress import Progress
@@ -313,13 +313,4 @@ def _warn_about_date(date: dt.datetime, config: Config, diagnostics: Diagnostics
             "SOURCE_DATE_EPOCH" if "SOURCE_DATE_EPOCH" in os.environ else "the newest source file's time")
         diagnostics.warn(f"the build's date ({date:%Y-%m-%d}, from {origin}) is after {ZIP_LAST_YEAR}, the last "
                          f"year a ZIP archive can hold: the EPUB's entries are dated {ZIP_LAST_YEAR}-12-31",
-                         where, config_line(config, "date") if where else None)
-
-
-def config_line(config: Config, key: str) -> int | None:
-    """The line of book.toml that sets a top-level ``key``."""
-    from .config import key_lines
-    try:
-        return key_lines(config.path.read_text(encoding="utf-8")).get(("", key))
-    except (OSError, UnicodeDecodeError):
-        return None
+                         where, setting_line(config, "date") if where else None)

@@ -258,6 +258,14 @@ def load_config(project: Path) -> Config:
     )
 
 
+def setting_line(config: Config, key: str, table: str = "") -> int | None:
+    """The line of book.toml that sets ``key`` (in ``table``), for a problem found after loading."""
+    try:
+        return key_lines(config.path.read_text(encoding="utf-8")).get((table, key))
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def clean_text(value: str, key: str, path: Path, line: int | None, problems: Diagnostics) -> str:
     """``value`` without the control characters an EPUB's XML cannot hold, with a warning when it had some."""
     cleaned = NOT_XML.sub("", value)

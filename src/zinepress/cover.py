@@ -15,9 +15,10 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from .config import Config
+from .config import Config, setting_line
 from .errors import ProjectError
 from .fetch import RefusedFetch, read_confined
+from .markup import image_problem
 
 COVER_SIZE = (1600, 2560)
 GROUNDS = [("#1f2a44", "#f4efe6", "#c9a96e"), ("#3b1f2b", "#f6ede8", "#d8a48f"),
@@ -125,20 +126,24 @@ def generated_cover(config: Config) -> bytes:
 def cover_for(config: Config) -> Cover:
     """The book's cover: ``cover`` from book.toml when set, else a generated one."""
     if config.cover:
-        path = config.manuscript / config.cover
-        suffix = path.suffix.lower()
-        if suffix not in COVER_TYPES:
-            raise ProjectError(f"cover '{config.cover}' must be a PNG or JPEG image", config.path)
-        try:
-            data = read_confined(config.project, path)
-        except RefusedFetch as refusal:
-            raise ProjectError(f"cover '{config.cover}': {refusal}", config.path) from None
-        try:
-            with Image.open(io.BytesIO(data)) as image:
-                image.verify()
-            with Image.open(io.BytesIO(data)) as image:
-                width, height = image.size
-        except (OSError, Image.DecompressionBombError) as error:
-            raise ProjectError(f"cover '{config.cover}' is not a readable image: {error}", config.path) from None
-        return Cover(data, f"images/cover{suffix}", COVER_TYPES[suffix], width, height)
+        return _authors_cover(config)
     return Cover(generated_cover(config), "images/cover.png", "image/png", *COVER_SIZE)
+
+
+def _authors_cover(config: Config) -> Cover:
+    """The cover book.toml names, checked as chapter images are (its size capped), errors at its line."""
+    line = setting_line(config, "cover")
+    path = config.manuscript / config.cover
+    suffix = path.suffix.lower()
+    if suffix not in COVER_TYPES:
+        raise ProjectError(f"cover '{config.cover}' must be a PNG or JPEG image", config.path, line)
+    try:
+        data = read_confined(config.project, path)
+    except RefusedFetch as refusal:
+        raise ProjectError(f"cover '{config.cover}': {refusal}", config.path, line) from None
+    problem, _ = image_problem(path)
+    if problem:
+        raise ProjectError(f"cover '{config.cover}' {problem}", config.path, line) from None
+    with Image.open(io.BytesIO(data)) as image:
+        width, height = image.size
+    return Cover(data, f"images/cover{suffix}", COVER_TYPES[suffix], width, height)

@@ -149,7 +149,7 @@ class Renderer:
 def render(book: Book) -> RenderedBook:
     """Render every section for the EPUB and for print."""
     renderer = Renderer(book)
-    cover = cover_for(book.config)
+    cover = own_name(cover_for(book.config), book)
     sections = {target: _sections(book, renderer, target, cover) for target in TARGETS}
     epub_documents = tuple(_epub_document(renderer, section) for section in sections["epub"]
                            if section.kind != "toc")
@@ -161,6 +161,25 @@ def render(book: Book) -> RenderedBook:
                                  lang=book.config.language)
     return RenderedBook(book=book, epub_documents=epub_documents, nav_xhtml=nav_xhtml, print_html=print_html,
                         cover=cover)
+
+
+def own_name(cover: Cover, book: Book) -> Cover:
+    """The cover under a name no file of the author's has in the EPUB (``images/cover-2.png``…),
+    unless that file is the cover itself."""
+    taken = {asset.href: asset.path for asset in book.assets}
+    stem, dot, suffix = cover.file_name.rpartition(".")
+    name, number = cover.file_name, 1
+    while name in taken and not _same_bytes(taken[name], cover.data):
+        number += 1
+        name = f"{stem}-{number}{dot}{suffix}"
+    return dataclasses.replace(cover, file_name=name)
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def cover_alt(config: Config) -> str:
@@ -239,6 +258,7 @@ def _chapter_content(chapter: Chapter, chapter_file: dict[str, Chapter], href, t
             element.set("id", f"{chapter.slug}--{element.get('id')}")
     if target == "epub":
         _mark_footnotes(fragment)
+        _attachments_as_text(fragment)
     elif chapter.lang.split("-")[0].lower() in KEEP_WORDS_LANGUAGES:
         _keep_words(fragment)
     for link in fragment.xpath("//a[@href]"):
@@ -252,6 +272,14 @@ def _chapter_content(chapter: Chapter, chapter_file: dict[str, Chapter], href, t
         elif parts.fragment and target == "print":
             link.set("href", href(chapter.slug, parts.fragment))
     return serialize_children(fragment)
+
+
+def _attachments_as_text(fragment) -> None:
+    """``<a rel="attachment">`` → its text: the PDF embeds the file, an EPUB cannot link to one."""
+    for link in fragment.xpath("//a[contains(concat(' ', normalize-space(@rel), ' '), ' attachment ')]"):
+        link.tag = "span"
+        for name in ("href", "rel", "type", "download", "hreflang"):
+            link.attrib.pop(name, None)
 
 
 def _footnotes_at_call_sites(fragment) -> None:
