@@ -639,3 +639,263 @@ def test_property_full_builds_keep_every_paragraph(scratch, blocks):
     pdf = squash(pdf_text(project / "build/a-minimal-book.pdf", "-layout"))
     for _, words in blocks:
         assert " ".join(words.split()) in epub_text and squash(words) in pdf
+
+
+# ================================================================ issue 16: confinement, cache, serve, faults
+# Each class below is one class of attack or fault; every case ends in exit 0 with a valid book or exit 1 with
+# one located line, the previous outputs unchanged and nothing outside the output folder touched.
+
+import json  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import zipfile  # noqa: E402
+
+BOOK = "a-minimal-book"
+SRC = Path(__file__).resolve().parent.parent / "src"
+
+
+def previous_outputs(project: Path) -> dict[str, bytes]:
+    """Build the EPUB once so that later failures can be checked to leave it alone."""
+    assert run_cli(["build", str(project), "--format", "epub"])[0] == 0
+    return {path.name: path.read_bytes() for path in outputs(project)}
+
+
+def run_cli(argv: list[str], env: dict | None = None, user: str | None = None) -> tuple[int, str, str]:
+    """The command line in a child process (signals and other users need one)."""
+    prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if user == "nobody" else []
+    result = subprocess.run([*prefix, sys.executable, "-m", "zinepress", *argv], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(SRC), **(env or {})}, timeout=600)
+    return result.returncode, result.stdout, result.stderr
+
+
+def one_located_error(err: str, suffix: str, words: str, line: int | None = None) -> None:
+    assert "Traceback" not in err and "internal error" not in err, err
+    lines = [line for line in err.strip().splitlines() if ": error: " in line]
+    assert len(lines) == 1, err
+    match = re.fullmatch(r"(.+?)(?::(\d+))?: error: (.+)", lines[0])
+    assert match and match[1].endswith(suffix) and words in match[3], lines[0]
+    if line is not None:
+        assert match[2] and int(match[2]) == line, lines[0]
+
+
+class TestOutputFolderConfinement:
+    """The output folder is the project's own: its links are never followed, and it is never a source folder."""
+
+    def test_a_symlinked_output_is_not_listed_hashed_or_bundled(self, tmp_path, capsys):
+        project = make_project(tmp_path, {})
+        with (project / "manuscript/book.toml").open("a") as stream:
+            stream.write("\n[site]\nbundle = true\n")
+        (project / "build").mkdir()
+        (project / f"build/{BOOK}.pdf").symlink_to(tmp_path / "secret.txt")
+        code, out, err = run(["build", str(project), "--format", "epub", "--format", "site"], capsys)
+        assert code == 0, err
+        build = project / "build"
+        assert f"{BOOK}.pdf" not in (build / "SHA256SUMS").read_text()
+        assert f"{BOOK}.pdf" not in (build / "index.html").read_text()
+        assert f"{BOOK}.pdf" not in zipfile.ZipFile(build / f"{BOOK}.zip").namelist()
+        for path in build.iterdir():
+            if not path.is_symlink():
+                data = [path.read_bytes()]
+                if path.suffix in (".zip", ".epub"):
+                    archive = zipfile.ZipFile(path)
+                    data += [archive.read(name) for name in archive.namelist()]
+                assert not any(b"SENTINEL" in item for item in data), path
+        assert (tmp_path / "secret.txt").read_text() == "SENTINEL-7f3a\n"
+
+    def test_a_symlinked_build_folder_is_refused(self, tmp_path, capsys):
+        project = make_project(tmp_path, {})
+        (tmp_path / "elsewhere").mkdir()
+        (project / "build").symlink_to(tmp_path / "elsewhere")
+        code, out, err = run(["build", str(project), "--format", "epub"], capsys)
+        assert code == 1
+        one_located_error(err, "build", "symbolic link")
+        assert list((tmp_path / "elsewhere").iterdir()) == []
+
+    @pytest.mark.parametrize("folder", ["manuscript", "manuscript/images", "styles", "layouts",
+                                        ".zinepress-cache/objects"])
+    def test_out_inside_a_source_folder_is_refused(self, tmp_path, capsys, folder):
+        project = make_project(tmp_path, {"manuscript/images/cover.png": png(), "styles/epub.css": "p {}\n",
+                                          "layouts/.keep": ""})
+        (project / folder).mkdir(parents=True, exist_ok=True)
+        before = {path: path.read_bytes() for path in project.rglob("*") if path.is_file()}
+        code, out, err = run(["build", str(project), "--out", str(project / folder)], capsys)
+        assert code == 1
+        one_located_error(err, folder, "--out is inside")
+        assert {path: path.read_bytes() for path in project.rglob("*") if path.is_file()} == before
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MB tmpfs (needs root and mount; else the test is skipped): a disk that fills up for real."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    yield folder
+    subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def free_bytes(folder: Path) -> int:
+    status = os.statvfs(folder)
+    return status.f_bavail * status.f_frsize
+
+
+def cache_entries(project: Path, folder: str) -> list[Path]:
+    return sorted(path for path in (project / ".zinepress-cache" / folder).rglob("*") if path.is_file())
+
+
+def rehash(cache: Path, path: Path, body: bytes) -> None:
+    """Rewrite an entry as a forger who knows the format would: the hash line made right for ``body``."""
+    import hashlib
+    name = path.relative_to(cache).as_posix().encode()
+    path.write_bytes(b"zinepress-entry sha256=" + hashlib.sha256(name + b"\0" + body).hexdigest().encode()
+                     + b"\n" + body)
+
+
+class TestCacheVerifiesWhatItServes:
+    """A damaged, swapped, truncated or symlinked cache entry is missing, never content; records name no paths."""
+
+    @pytest.mark.parametrize("damage", ["symlink", "truncate", "edit", "folder-symlink"])
+    def test_a_damaged_markdown_entry_is_made_again(self, tmp_path, capsys, damage):
+        project = make_project(tmp_path, {START: chapter("The true chapter text.\n")})
+        assert run(["build", str(project), "--format", "epub"], capsys)[0] == 0
+        markdown = cache_entries(project, "markdown")
+        assert markdown
+        for entry in markdown:
+            if damage == "symlink":
+                entry.unlink()
+                entry.symlink_to(tmp_path / "secret.txt")
+            elif damage == "truncate":
+                entry.write_bytes(entry.read_bytes()[:-9])
+            elif damage == "edit":
+                entry.write_bytes(entry.read_bytes().replace(b"true", b"fake"))
+        if damage == "folder-symlink":
+            shutil.rmtree(project / ".zinepress-cache/markdown")
+            (tmp_path / "outside").mkdir()
+            (tmp_path / "outside/planted.html").write_text("SENTINEL")
+            (project / ".zinepress-cache/markdown").symlink_to(tmp_path / "outside")
+        shutil.rmtree(project / ".zinepress-cache/builds")
+        (project / "build" / f"{BOOK}.epub").unlink()
+        code, out, err = run(["build", str(project), "--format", "epub", "--verbose"], capsys)
+        assert code == 0, err
+        text = Epub(project / f"build/{BOOK}.epub").text()
+        assert "The true chapter text." in text and "SENTINEL" not in text and "fake" not in text
+        if damage != "folder-symlink":
+            assert "damaged" in err and err.count("cache:") == 1, err
+        else:
+            assert [path.name for path in (tmp_path / "outside").iterdir()] == ["planted.html"]
+
+    @pytest.mark.parametrize("name", ["../../escaped.epub", "/tmp/zinepress-escaped.epub", "..", ".hidden",
+                                      "sub/dir.epub", "a\nb.epub", ""])
+    def test_output_names_in_a_record_are_never_paths(self, tmp_path, capsys, name):
+        project = make_project(tmp_path, {})
+        assert run(["build", str(project), "--format", "epub"], capsys)[0] == 0
+        cache = project / ".zinepress-cache"
+        for record in cache_entries(project, "builds"):
+            data = json.loads(record.read_bytes().split(b"\n", 1)[1])
+            data["outputs"] = [[name, sha] for _, sha in data["outputs"]]
+            rehash(cache, record, json.dumps(data).encode())
+        shutil.rmtree(project / "build")
+        code, out, err = run(["build", str(project), "--format", "epub"], capsys)
+        assert code == 0, err
+        assert not (tmp_path / "escaped.epub").exists() and not Path("/tmp/zinepress-escaped.epub").exists()
+        assert [path.name for path in outputs(project)] == [f"{BOOK}.epub"]
+        assert epubcheck(project / f"build/{BOOK}.epub") == []
+
+    def test_swapped_and_truncated_layout_parts_never_change_the_pdf(self, tmp_path, capsys):
+        files = {f"manuscript/0{n}-{name}.md": chapter(f"Chapter {name} text.\n", f"title: Part {n}\n")
+                 for n, name in ((2, "second"), (3, "third"))}
+        project = make_project(tmp_path, files)
+        env = ["--format", "pdf"]
+        assert run(["build", str(project), "--out", str(tmp_path / "fresh"), "--no-cache", *env], capsys)[0] == 0
+        assert run(["build", str(project), *env], capsys)[0] == 0
+        pdfs = [path for path in cache_entries(project, "layout") if path.suffix == ".pdf"]
+        assert len(pdfs) >= 2
+        first, second = pdfs[0].read_bytes(), pdfs[1].read_bytes()
+        pdfs[0].write_bytes(second)
+        pdfs[1].write_bytes(first)
+        if len(pdfs) > 2:
+            pdfs[2].write_bytes(pdfs[2].read_bytes()[:200])
+        shutil.rmtree(project / ".zinepress-cache/builds")
+        code, out, err = run(["build", str(project), *env], capsys)
+        assert code == 0, err
+        assert (project / f"build/{BOOK}.pdf").read_bytes() == (tmp_path / f"fresh/{BOOK}.pdf").read_bytes()
+
+    def test_a_restore_on_a_full_disk_keeps_the_old_outputs(self, tmp_path, capsys, small_disk):
+        project = make_project(tmp_path, {})
+        assert run(["build", str(project), "--out", str(small_disk), "--format", "epub"], capsys)[0] == 0
+        book = small_disk / f"{BOOK}.epub"
+        book.write_bytes(b"an older book")
+        (small_disk / "filler").write_bytes(b"x" * (free_bytes(small_disk) - 4096))
+        code, out, err = run(["build", str(project), "--out", str(small_disk), "--format", "epub"], capsys)
+        assert code == 1
+        one_located_error(err, f"{BOOK}.epub", "No space left")
+        assert book.read_bytes() == b"an older book"
+        assert not [path for path in small_disk.iterdir() if path.name.startswith(".")]
+
+
+RECORD_VALUE = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20)),
+                            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                        max_size=3), max_leaves=8)
+FORGED_NAME = st.one_of(st.text(max_size=30), st.sampled_from(["../x.epub", "/etc/x", "a/../../b", "..", ".",
+                                                               "build/../../x", "x\x00y", "C:\\x", "~/.bashrc"]))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(names=st.lists(FORGED_NAME, min_size=1, max_size=4), extra=RECORD_VALUE)
+def test_property_a_forged_record_restores_only_inside_the_output_folder(tmp_path_factory, names, extra):
+    """Whatever a record says, a restore writes plain file names into the output folder or nothing."""
+    import hashlib
+    from zinepress.cache import BuildCache
+    root = tmp_path_factory.mktemp("forged")
+    project, out = root / "book", root / "book" / "build"
+    (project / "manuscript").mkdir(parents=True)
+    store = BuildCache(project)
+    data = b"the stored output"
+    sha = hashlib.sha256(data).hexdigest()
+    (store.folder / "objects" / sha[:2]).mkdir(parents=True)
+    (store.folder / "objects" / sha[:2] / sha).write_bytes(data)
+    (store.folder / "builds").mkdir()
+    record = {"outputs": [[name, sha] for name in names], "warnings": [], "extras": [], "noise": extra}
+    rehash(store.folder, store.folder / "builds/k.json", json.dumps(record).encode())
+    entry = store.lookup("k")
+    if entry is not None:
+        restored = store.restore("k", entry, out)
+        assert all(path.parent == out for path in restored)
+    written = {path for path in root.rglob("*") if path.is_file() and not path.is_relative_to(store.folder)}
+    assert all(path.parent == out and not path.name.startswith(".") for path in written), written
+
+
+class TestLayoutSandbox:
+    """Layouts are the author's, but they run sandboxed: no Python internals, no files, no commands."""
+
+    PAYLOADS = {
+        "lipsum-globals": "{{ lipsum.__globals__['__builtins__']['open']('SECRET').read() }}",
+        "cycler-popen": "{{ cycler.__init__.__globals__.os.popen('touch TOUCHED').read() }}",
+        "config-path": "{{ book.project.joinpath('../secret.txt').read_text() }}",
+        "path-parent": "{{ book.manuscript.parent.parent }}",
+        "mro": "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "self-module": "{{ self._TemplateReference__context.environment }}",
+    }
+
+    @pytest.mark.parametrize("payload", PAYLOADS.values(), ids=PAYLOADS.keys())
+    def test_a_layout_cannot_reach_outside_what_it_is_given(self, tmp_path, capsys, payload):
+        touched = tmp_path / "TOUCHED"
+        text = payload.replace("SECRET", str(tmp_path / "secret.txt")).replace("TOUCHED", str(touched))
+        project = make_project(tmp_path, {"layouts/colophon.html": f'<section id="colophon">\n<p>{text}</p>\n'
+                                                                   "</section>\n"})
+        code, out, err = run(["build", str(project), "--format", "epub"], capsys)
+        assert code == 1
+        one_located_error(err, "layouts/colophon.html", "layout", 2)
+        assert "SENTINEL" not in err and not touched.exists() and outputs(project) == []
+
+    def test_the_default_layouts_and_extends_still_work_in_the_sandbox(self, tmp_path, capsys):
+        project = make_project(tmp_path, {"layouts/colophon.html": '{% extends "default/colophon.html" %}\n'})
+        code, out, err = run(["build", str(project), "--format", "epub", "--format", "site"], capsys)
+        assert code == 0, err
+        assert epubcheck(project / f"build/{BOOK}.epub") == []
