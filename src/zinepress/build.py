@@ -30,6 +30,7 @@ from . import markdown
 from .atomic import STAGING_PREFIX, new_staging, publish
 from .cache import CACHE_FOLDER, INPUT_FOLDERS, BuildCache, recording_reads
 from .config import Config, load_config, setting_line
+from .derived import derived_cache
 from .errors import Diagnostics, Problem, ProjectError
 from .manuscript import Book, load_manuscript
 from .progress import Progress
@@ -245,7 +246,7 @@ def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, st
     stages.begin(1 + len(options.formats))
     diagnostics = Diagnostics(warnings=[*config.warnings, *book.warnings])
     with stages.stage("render"):
-        rendered = render(book)
+        rendered = render(book, derived_cache(store, "covers"))
     sources = [config.path, *(chapter.source for chapter in book.chapters),
                *(asset.path for asset in book.assets)]
     date = source_date(sources, config.date)

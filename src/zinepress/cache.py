@@ -47,7 +47,7 @@ SHA256 = re.compile(r"[0-9a-f]{64}")
 OUTPUT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*")
 INPUT_FOLDERS = ("manuscript", "styles", "layouts")
 PACKAGE = Path(__file__).resolve().parent
-LIBRARIES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "pyphen", "fonttools", "ebooklib",
+LIBRARIES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "pyphen", "fonttools", "uharfbuzz", "ebooklib",
              "markdown", "jinja2", "lxml", "nh3", "pypdf", "pillow", "pyyaml")
 FONT_FOLDERS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts")
 KEEP_ENTRIES = 4

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 from io import BytesIO
-from importlib import resources
 from pathlib import Path
 
 import pikepdf
@@ -20,6 +19,7 @@ from lxml import etree
 
 from ..atomic import write_atomically
 from ..config import PrintSettings
+from ..paged.weasy import srgb_profile
 from ..render import RenderedBook
 from .base import BuildSession, Writer
 from .pdf import digital_pdf, joined_book
@@ -151,7 +151,7 @@ def _press_output_intent(pdf: pikepdf.Pdf) -> None:
     """Exactly one PDF/X OutputIntent: WeasyPrint's (a project's @color-profile), or sRGB."""
     intents = [intent for intent in pdf.Root.get("/OutputIntents", ()) if intent.get("/S") == pikepdf.Name.GTS_PDFX]
     if not intents:
-        profile = pdf.make_stream(resources.files("weasyprint").joinpath("pdf", "sRGB2014.icc").read_bytes(), N=3)
+        profile = pdf.make_stream(srgb_profile(), N=3)
         intents = [pdf.make_indirect(pikepdf.Dictionary(
             Type=pikepdf.Name.OutputIntent,
             S=pikepdf.Name.GTS_PDFX,
