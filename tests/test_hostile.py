@@ -1079,19 +1079,25 @@ class TestWriteFailures:
         assert (small_disk / f"{BOOK}.pdf").read_bytes() == b"the old pdf"
         assert sorted(path.name for path in small_disk.iterdir()) == [f"{BOOK}.pdf", "filler"]
 
-    def test_a_read_only_output_folder_is_a_located_error(self, tmp_path):
+    def test_a_read_only_output_folder_is_a_located_error(self):
         if os.geteuid() != 0:
             pytest.skip("needs root to run the build as another user")
-        project = make_project(tmp_path, {})
+        import tempfile
+        root = Path(tempfile.mkdtemp(prefix="zinepress-read-only-"))  # pytest's own folder is closed to others
+        project = make_project(root, {})
         before = previous_outputs(project)
         (project / START).write_text(chapter("Changed.\n"))
-        for path in [tmp_path, *project.rglob("*"), project]:
+        for path in [root, *root.rglob("*")]:
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
         os.chmod(project / "build", 0o555)
         code, out, err = run_cli(["build", str(project), "--format", "epub", "--no-cache"], user="nobody")
         assert code == 1, err
-        one_located_error(err, "build", "Permission denied")
-        assert {path.name: path.read_bytes() for path in outputs(project)} == before
+        try:
+            one_located_error(err, "build", "Permission denied")
+            assert {path.name: path.read_bytes() for path in outputs(project)} == before
+        finally:
+            os.chmod(project / "build", 0o755)
+            shutil.rmtree(root, ignore_errors=True)
 
 
 # (id, files, path suffix, line, words): one located error, the old outputs left as they were.
@@ -1245,3 +1251,22 @@ def test_property_front_matter_values_give_a_book_or_a_located_error(scratch, ke
         return
     chapter_ = rendered.book.chapters[0]
     assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", chapter_.slug) and "\n" not in chapter_.lang
+
+
+class TestGeneratedCoverScripts:
+    """The generated cover sets Arabic and Hebrew in fonts that have them, or warns that it cannot."""
+
+    @pytest.mark.parametrize("title, missing", [("كتاب صغير", ""), ("ספר קטן", ""), ("A Minimal Book", ""),
+                                                ("ᱚᱞ ᱪᱤᱠᱤ", "ᱚᱞᱪᱤᱠ")])
+    def test_the_cover_fonts_cover_the_title(self, tmp_path, title, missing):
+        import dataclasses
+        from zinepress.config import load_config
+        from zinepress.cover import missing_characters
+        config = dataclasses.replace(load_config(make_project(tmp_path, {})), title=title)
+        assert missing_characters(config) == missing
+
+    def test_a_title_no_cover_font_has_is_a_warning(self, tmp_path, capsys):
+        project = make_project(tmp_path, {"manuscript/book.toml": 'title = "ᱚᱞ ᱪᱤᱠᱤ"\nslug = "olchiki"\n'})
+        code, out, err = run(["build", str(project), "--format", "epub"], capsys)
+        assert code == 0, err
+        assert re.fullmatch(r".+book\.toml:1: warning: the generated cover cannot show 'ᱚᱞᱪᱤᱠ'.+", err.strip()), err

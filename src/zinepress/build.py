@@ -103,7 +103,8 @@ def build(options: BuildOptions) -> BuildResult:
         raise ValueError(f"unknown format {unknown[0]!r}: choose from {', '.join(WRITERS)}")
     stages = options.progress or Progress()
     project = options.project.resolve()
-    out = output_folder(project, options.out)
+    with written_or_located(project / "build"):
+        out = output_folder(project, options.out)
     store = BuildCache(project) if options.cache else None
     with terminated_as_interrupt(), recording_reads() as reads, written_or_located(out):
         try:
@@ -251,6 +252,10 @@ def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, st
                *(asset.path for asset in book.assets)]
     date = source_date(sources, config.date)
     _warn_about_date(date, config, diagnostics)
+    if rendered.cover.missing:
+        diagnostics.warn(f"the generated cover cannot show {rendered.cover.missing[:12]!r}: its fonts have no "
+                         "glyphs for them (install a font for that script, such as a Noto font, or name your own "
+                         "cover in book.toml)", config.path, setting_line(config, "title"))
     session = BuildSession(rendered, date, diagnostics, options.formats, store)
 
     created = not out.exists()
