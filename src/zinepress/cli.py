@@ -2,7 +2,7 @@
 
 Exit codes: 0 success; 1 a problem in the project, printed as ``path:line: error: …``
 without a traceback; 2 wrong usage; 3 a bug in zinepress (its traceback is written to a
-file); 130 interrupted.
+file); 130 interrupted (Ctrl-C), 143 stopped by SIGTERM.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from .build import ALL_FORMATS, BuildOptions, build
+from .build import ALL_FORMATS, BuildOptions, Terminated, build
 from .errors import ProjectError, display_path
 from .progress import progress_for
 
@@ -179,12 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as error:
         error.show()
         return error.exit_code
-    except click.Abort:
-        click.echo("interrupted", err=True)
-        return 130
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        return 130
+    except (click.Abort, KeyboardInterrupt) as error:
+        stopped = isinstance(error, Terminated) or isinstance(error.__cause__, Terminated)
+        click.echo("terminated" if stopped else "interrupted", err=True)
+        return 143 if stopped else 130
     except Exception as error:  # noqa: BLE001 - a bug in zinepress: report it briefly, then stop
         return internal_error(error)
     return code if isinstance(code, int) else 0

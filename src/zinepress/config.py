@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import Diagnostics, ProjectError
+from .errors import Diagnostics, Problem, ProjectError
 from .fetch import RefusedFetch, read_confined
 
 MM_PER_UNIT = {"mm": 1.0, "cm": 10.0, "in": 25.4, "pt": 25.4 / 72, "px": 25.4 / 96}
@@ -30,8 +30,9 @@ SHEET_SIZES: dict[str, tuple[float, float]] = {
     "letter": (8.5 * 25.4, 11 * 25.4),
 }
 MARKS = {"crop": "crop", "cross": "cross", "crop cross": "crop cross", "none": "none"}
-LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+LANGUAGE_TAG = re.compile(r"\A[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")  # \Z: no newline after the tag
+SLUG = re.compile(r"\A[a-z0-9]+(-[a-z0-9]+)*\Z")
+NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ class Config:
     site: SiteSettings = field(default_factory=SiteSettings)
     epub: EpubSettings = field(default_factory=EpubSettings)
     chapters: tuple[ChapterEntry, ...] | None = None  # the reading order; None: file-name order
+    warnings: tuple[Problem, ...] = field(default=(), compare=False)  # values cleaned of control characters
 
     @property
     def manuscript(self) -> Path:
@@ -205,12 +207,13 @@ def load_config(project: Path) -> Config:
             if not isinstance(value, str):
                 report(f"'{key}' must be a string", "", key)
             else:
-                values[key] = value.strip()
+                values[key] = clean_text(value, key, path, lines.get(("", key)), problems).strip()
         elif key in TOP_LEVEL_LISTS:
             if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
                 report(f"'{key}' must be a list of strings", "", key)
             else:
-                values[key] = tuple(item.strip() for item in value)
+                values[key] = tuple(clean_text(item, key, path, lines.get(("", key)), problems).strip()
+                                    for item in value)
         else:
             report(f"unknown key '{key}'", "", key)
 
@@ -283,6 +286,7 @@ def load_config(project: Path) -> Config:
                           url=site_url.rstrip("/") + "/" if site_url else None),
         epub=epub_settings,
         chapters=chapters,
+        warnings=tuple(problems.warnings),
     )
 
 
@@ -352,6 +356,23 @@ def _entry_line(text_lines: list[str], start: int, file: object) -> int:
         if re.search(pattern, text_lines[number - 1].split("#")[0] if number > start else text_lines[number - 1]):
             return number
     return start
+
+
+def setting_line(config: Config, key: str, table: str = "") -> int | None:
+    """The line of book.toml that sets ``key`` (in ``table``), for a problem found after loading."""
+    try:
+        return key_lines(config.path.read_text(encoding="utf-8")).get((table, key))
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def clean_text(value: str, key: str, path: Path, line: int | None, problems: Diagnostics) -> str:
+    """``value`` without the control characters an EPUB's XML cannot hold, with a warning when it had some."""
+    cleaned = NOT_XML.sub("", value)
+    if cleaned != value:
+        codes = ", ".join(sorted({f"U+{ord(char):04X}" for char in NOT_XML.findall(value)}))
+        problems.warn(f"'{key}' held control characters ({codes}): they were removed", path, line)
+    return cleaned
 
 
 def _print_settings(table: object, report) -> PrintSettings:

@@ -69,5 +69,8 @@ class DerivedCache:
 
 
 def derived_cache(store, kind: str) -> DerivedCache | None:
-    """The derived cache of ``kind`` inside a build cache, or None when caching is off."""
-    return DerivedCache(store.folder / kind) if store is not None else None
+    """The derived cache of ``kind`` inside a build cache, or None when caching is off (or the folder
+    is reached through a symbolic link)."""
+    if store is None or not store.safe_folder(store.folder / kind, create=True):
+        return None
+    return DerivedCache(store.folder / kind)

@@ -31,6 +31,8 @@ class RefusedFetch(ValueError):
 
 def confined_path(project: Path, path: Path) -> Path:
     """``path`` resolved, if it is a regular file inside ``project``; else RefusedFetch."""
+    if "\0" in str(path):
+        raise RefusedFetch("its name holds a NUL character (%00), which no file name can")
     resolved = Path(path).resolve()
     if not resolved.is_relative_to(project.resolve()):
         raise RefusedFetch("it is outside the project folder")

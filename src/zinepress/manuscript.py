@@ -16,8 +16,8 @@ import yaml
 
 from . import markdown
 from .anchors import HEADINGS, Target, assign_heading_ids, resolve_links
-from .config import LANGUAGE_TAG, SLUG, ChapterEntry, Config
-from .errors import Diagnostics, Locator, ProjectError
+from .config import LANGUAGE_TAG, SLUG, ChapterEntry, Config, clean_text
+from .errors import Diagnostics, Locator, ProjectError, line_of
 from .fetch import RefusedFetch, confined_path
 from .markup import Asset, check_markup, check_nesting
 from .xhtml import parse_fragment, serialize_children
@@ -97,7 +97,16 @@ def _mapping_without_duplicates(loader: UniqueKeyLoader, node: yaml.MappingNode,
     return loader.construct_mapping(node, deep)
 
 
+def _timestamp_or_text(loader: UniqueKeyLoader, node: yaml.ScalarNode):
+    """A YAML date or date-time; one that does not exist (``2024-13-01``) stays the text as written."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except (ValueError, OverflowError):
+        return loader.construct_scalar(node)
+
+
 UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
 
 
 def read_text(path: Path, project: Path | None = None) -> str:
@@ -246,8 +255,11 @@ def _front_matter(source: Path, text: str, entry: ChapterEntry, config: Config) 
             local.error(f"'{key}' must be a string, not {_yaml_kind(meta[key])}"
                         + (" (quote it)" if isinstance(meta[key], (bool, int, float)) else ""),
                         source, key_line(yaml_text, key, 2))
-    if isinstance(meta.get("title"), str) and not meta["title"].strip():
-        local.error("'title' must not be empty", source, key_line(yaml_text, "title", 2))
+    title = meta.get("title")
+    if isinstance(title, str):
+        meta["title"] = title = clean_text(title, "title", source, key_line(yaml_text, "title", 2), problems)
+        if not title.strip():
+            local.error("'title' must not be empty", source, key_line(yaml_text, "title", 2))
     slug = meta.get("slug", default_slug(source))
     if isinstance(slug, str) and slug in RESERVED_SLUGS:
         local.error(f"the slug '{slug}' is taken by the book's own {slug} page: set another 'slug'",

@@ -144,10 +144,11 @@ def _check_attributes(element, chapter: _Chapter) -> None:
             del element.attrib[name]
         elif local == "style":
             _check_css(f"x{{{value}}}", chapter)
+        elif local == "srcset":
+            _check_srcset(element, name, value, chapter)
         elif local in FETCHED_ATTRIBUTES or (local == "href" and tag not in ("a", "area")) \
                 or (local == "href" and "attachment" in (element.get("rel") or "").lower().split()):
-            for reference in (value.split(",") if local == "srcset" else [value]):
-                _check_fetched(element, name, reference.strip().split(" ")[0], chapter)
+            _check_fetched(element, name, value.strip().split(" ")[0], chapter)
         elif local in ("href", "action", "formaction") and _is_script_url(value):
             chapter.warn(f"a {value.strip()[:11]}… link was dropped: books carry no scripts", value[:20])
             del element.attrib[name]
@@ -198,6 +199,9 @@ def _check_fetched(element, attribute: str, reference: str, chapter: _Chapter) -
     if is_image and tag == "img" and not (element.get("alt") or "").strip():
         chapter.warn(f"image '{reference}' has no alt text: describe it for readers who cannot see it", line)
     path = _resolve(reference, chapter, image=is_image, line=line)
+    if path is not None and tag == "a":
+        chapter.warn(f"'{reference}' is attached to the PDF only: an EPUB cannot carry attachments, "
+                     "so there the link is plain text", line)
     if path is None or not is_image or element.getparent() is None:
         return
     problem, media_type = image_problem(path)
@@ -234,6 +238,30 @@ def _replace_remote_image(element, reference: str, chapter: _Chapter, line: int)
     if parent.tag == "a" and not parent.text_content().strip() and len(parent) == 0 \
             and parent.getparent() is not None:
         parent.drop_tag()
+
+
+def _check_srcset(element, attribute: str, value: str, chapter: _Chapter) -> None:
+    """Every candidate of a ``srcset`` is an image of the manuscript, carried in the EPUB like ``src``."""
+    candidates = []
+    for candidate in value.split(","):
+        reference, _, descriptor = candidate.strip().partition(" ")
+        if not reference:
+            continue
+        if reference.lower().startswith("data:"):
+            chapter.error("a data: URL in srcset is not read: write the image as a file of the manuscript",
+                          reference[:30])
+            return
+        path = _resolve(reference, chapter, image=True)
+        if path is None:
+            return
+        problem, media_type = image_problem(path)
+        if problem:
+            chapter.error(f"image '{reference}' {problem}", reference)
+            return
+        href = path.relative_to(chapter.config.manuscript).as_posix()
+        chapter.assets.setdefault(href, Asset(href=href, path=path, media_type=media_type))
+        candidates.append(f"{href} {descriptor.strip()}".strip())
+    element.set(attribute, ", ".join(candidates))
 
 
 def image_problem(path: Path) -> tuple[str | None, str]:
@@ -276,6 +304,15 @@ def _svg_problem(path: Path) -> str | None:
         return f"is not well-formed SVG: {error}"
     if etree.QName(root).localname != "svg":
         return "is not an SVG image"
+    doctype = root.getroottree().docinfo
+    if doctype.system_url or doctype.public_id:
+        return "declares an external DOCTYPE, which EPUB forbids: delete its <!DOCTYPE …> line"
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if etree.QName(element).localname.lower() == "script" or \
+                any(etree.QName(name).localname.lower().startswith("on") for name in element.attrib):
+            return "holds a script (a <script> or an on… attribute): books carry no scripts"
     if re.search(rb"url\(\s*['\"]?(?!#|data:)", data, re.IGNORECASE):
         return "uses url() references: SVG images must hold everything they show"
     for element in root.iter():

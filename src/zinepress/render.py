@@ -2,20 +2,23 @@
 
 Layouts come from the project's ``layouts/`` first, then the defaults shipped with
 zinepress (also reachable as ``default/NAME`` for ``{% extends %}``). Every layout is
-autoescaped and strict about undefined variables. The result holds one XHTML document
+autoescaped, strict about undefined variables and sandboxed: it cannot reach Python's
+internals, change the values it is given, or call a method of a path (so it reads no file). The result holds one XHTML document
 per EPUB spine item and one HTML document for the paged (PDF) editions.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 import traceback
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from urllib.parse import unquote, urlsplit
 
 import jinja2
+import jinja2.sandbox
 import lxml.etree as etree
 from markupsafe import Markup
 
@@ -86,15 +89,30 @@ class RenderedBook:
         return self.book.config
 
 
+PATH_ATTRIBUTES = {"name", "stem", "suffix"}
+
+
+class LayoutSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
+    """Jinja2's immutable sandbox, where a path shows only its name: a layout opens no file."""
+
+    def is_safe_attribute(self, obj, attr: str, value) -> bool:
+        if isinstance(obj, PurePath) and attr not in PATH_ATTRIBUTES:
+            return False
+        return super().is_safe_attribute(obj, attr, value)
+
+    def is_safe_callable(self, obj) -> bool:
+        return not isinstance(getattr(obj, "__self__", None), PurePath) and super().is_safe_callable(obj)
+
+
 def layout_environment(project: Path) -> jinja2.Environment:
-    """The Jinja2 environment: project layouts over the defaults, autoescaped, strict."""
+    """The Jinja2 environment: project layouts over the defaults, autoescaped, strict, sandboxed."""
     loaders: list[jinja2.BaseLoader] = []
     if (project / "layouts").is_dir():
         loaders.append(ConfinedLoader(project / "layouts", project))
     defaults = jinja2.FileSystemLoader(DEFAULT_LAYOUTS)
     loaders += [jinja2.PrefixLoader({"default": defaults}), defaults]
-    environment = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
-                                     undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    environment = LayoutSandbox(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
+                                undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     environment.filters["human_date"] = human_date
     return environment
 
@@ -128,6 +146,9 @@ class Renderer:
         except jinja2.UndefinedError as error:
             path, line = self._template_location(error, name)
             raise ProjectError(f"layout uses an undefined value: {error.message}", path, line) from None
+        except jinja2.sandbox.SecurityError as error:
+            path, line = self._template_location(error, name)
+            raise ProjectError(f"layout reaches outside what it is given: {error}", path, line) from None
 
     def _template_location(self, error: Exception, name: str) -> tuple[Path, int | None]:
         """The layout file and line where a render error happened (Jinja2 rewrites tracebacks)."""
@@ -140,7 +161,7 @@ class Renderer:
 def render(book: Book, covers: DerivedCache | None = None) -> RenderedBook:
     """Render every section for the EPUB and for print."""
     renderer = Renderer(book)
-    cover = cover_for(book.config, covers)
+    cover = own_name(cover_for(book.config, covers), book)
     tocs: dict[str, tuple[TocEntry, ...]] = {}
     sections = {target: _sections(book, renderer, target, cover, tocs) for target in TARGETS}
     epub_documents = tuple(_epub_document(renderer, section) for section in sections["epub"]
@@ -153,6 +174,25 @@ def render(book: Book, covers: DerivedCache | None = None) -> RenderedBook:
                                  lang=book.config.language)
     return RenderedBook(book=book, epub_documents=epub_documents, nav_xhtml=nav_xhtml, print_html=print_html,
                         cover=cover, toc=tocs["epub"])
+
+
+def own_name(cover: Cover, book: Book) -> Cover:
+    """The cover under a name no file of the author's has in the EPUB (``images/cover-2.png``…),
+    unless that file is the cover itself."""
+    taken = {asset.href: asset.path for asset in book.assets}
+    stem, dot, suffix = cover.file_name.rpartition(".")
+    name, number = cover.file_name, 1
+    while name in taken and not _same_bytes(taken[name], cover.data):
+        number += 1
+        name = f"{stem}-{number}{dot}{suffix}"
+    return dataclasses.replace(cover, file_name=name)
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def cover_alt(config: Config) -> str:
@@ -256,6 +296,7 @@ def _chapter_content(chapter: Chapter, chapter_file: dict[str, Chapter], href, t
             element.set("id", f"{chapter.slug}--{element.get('id')}")
     if target == "epub":
         _mark_footnotes(fragment)
+        _attachments_as_text(fragment)
     elif chapter.lang.split("-")[0].lower() in KEEP_WORDS_LANGUAGES:
         _keep_words(fragment)
     for link in fragment.xpath("//a[@href]"):
@@ -269,6 +310,14 @@ def _chapter_content(chapter: Chapter, chapter_file: dict[str, Chapter], href, t
         elif parts.fragment and target == "print":
             link.set("href", href(chapter.slug, parts.fragment))
     return serialize_children(fragment)
+
+
+def _attachments_as_text(fragment) -> None:
+    """``<a rel="attachment">`` → its text: the PDF embeds the file, an EPUB cannot link to one."""
+    for link in fragment.xpath("//a[contains(concat(' ', normalize-space(@rel), ' '), ' attachment ')]"):
+        link.tag = "span"
+        for name in ("href", "rel", "type", "download", "hreflang"):
+            link.attrib.pop(name, None)
 
 
 def _footnotes_at_call_sites(fragment) -> None:

@@ -44,18 +44,10 @@ class PartCache:
         return key
 
     def _read(self, name: str) -> bytes | None:
-        try:
-            return (self.folder / name).read_bytes()
-        except OSError:
-            return None
+        return self.store.read_entry(self.folder / name)  # None when missing or damaged (its hash checked)
 
     def _write(self, name: str, data: bytes) -> None:
-        from ..atomic import write_atomically
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            write_atomically(self.folder / name, data)
-        except OSError:
-            pass  # not kept (a read-only project): laid out again next time
+        self.store.write_entry(self.folder / name, data)  # not kept (a read-only project): laid out again
 
     def facts(self, part: Part) -> Facts | None:
         """The stored facts of ``part``; None when there are none (or they cannot be read)."""
@@ -98,7 +90,7 @@ class PartCache:
 
     def keep_used(self) -> None:
         """Drop the entries this build did not look up or store."""
-        if not self.folder.is_dir():
+        if not self.store.safe_folder(self.folder):
             return
         for path in self.folder.iterdir():
             if path.name.split(".")[0].split("-")[0] not in self.used:

@@ -30,6 +30,7 @@ from ..derived import DerivedCache, derived_cache
 from ..fonts import embeddable_font
 from . import accessibility
 from .base import BuildSession, Writer
+from .site import zip_date_time
 
 STYLE_FILE_TYPES = {".woff2": "font/woff2", ".woff": "font/woff", ".otf": "font/otf", ".ttf": "font/ttf",
                     ".css": "text/css", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
@@ -180,10 +181,7 @@ def epub_bytes(rendered: RenderedBook, session: BuildSession) -> bytes:
 
 def repack(data: bytes, source_date: dt.datetime) -> bytes:
     """Re-pack a zip with fixed entry dates and attributes: ``mimetype`` first and stored."""
-    stamp = source_date.astimezone(dt.timezone.utc)
-    date_time = (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
-    if stamp.year < 1980:
-        date_time = (1980, 1, 1, 0, 0, 0)
+    date_time = zip_date_time(source_date)
     output = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(output, "w") as target:
         names = source.namelist()
