@@ -42,18 +42,19 @@ class Comment:
         return f"comment-{self.id}" if self.id else None
 
 
-def load_comments(path: Path, problems: Diagnostics) -> tuple[Comment, ...]:
-    """``comments.md`` → comments in file order; errors and warnings go to ``problems``."""
+def load_comments(path: Path, problems: Diagnostics, text: str | None = None) -> tuple[Comment, ...]:
+    """``comments.md`` (or ``text`` meant for it) → comments in file order; errors and warnings
+    go to ``problems``."""
     from ..manuscript import read_text
-    text = remove_unsafe_characters(read_text(path), path, problems)
+    text = remove_unsafe_characters(read_text(path) if text is None else text, path, problems)
     comments: list[Comment] = []
     lines_of: dict[str, int] = {}
     entries = split_entries(text, path, problems)
     later_ids = {}
     for entry in entries:
         meta = _header(entry, path, problems)
-        if meta is not None and _identifier(meta.get("id")):
-            later_ids.setdefault(_identifier(meta["id"]), entry.line)
+        if meta is not None and identifier(meta.get("id")):
+            later_ids.setdefault(identifier(meta["id"]), entry.line)
     for entry in entries:
         comment = _comment(entry, path, problems, lines_of, later_ids)
         if comment is not None:
@@ -83,7 +84,7 @@ def _header(entry: Entry, path: Path, problems: Diagnostics | None) -> dict | No
     return meta
 
 
-def _identifier(value: object) -> str | None:
+def identifier(value: object) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         return None
     value = str(value).strip()
@@ -108,17 +109,17 @@ def _comment(entry: Entry, path: Path, problems: Diagnostics, lines_of: dict[str
     author = meta.get("author")
     if not isinstance(author, (str, int)) or isinstance(author, bool) or not str(author).strip():
         problems.error("a comment needs an 'author'", path, line("author"))
-    date = _comment_date(meta.get("date"))
+    date = comment_date(meta.get("date"))
     if date is None:
         problems.error("a comment needs a 'date' as an ISO 8601 date-time, such as 2024-02-29T15:07",
                        path, line("date"))
-    comment_id = _identifier(meta["id"]) if "id" in meta else None
+    comment_id = identifier(meta["id"]) if "id" in meta else None
     if "id" in meta and comment_id is None:
         problems.error("'id' must be letters, digits, '.', '_' or '-' (such as wordpress-12)", path, line("id"))
     elif comment_id in lines_of:
         problems.error(f"the id '{comment_id}' is already used by the comment at line {lines_of[comment_id]}",
                        path, line("id"))
-    parent = _identifier(meta["reply_to"]) if "reply_to" in meta else None
+    parent = identifier(meta["reply_to"]) if "reply_to" in meta else None
     if "reply_to" in meta and parent not in lines_of:
         if parent is not None and parent in later_ids:
             problems.error(f"a reply must come after the comment it answers ('{parent}' is at line "
@@ -139,7 +140,7 @@ def _comment(entry: Entry, path: Path, problems: Diagnostics, lines_of: dict[str
                    id=comment_id, reply_to=parent)
 
 
-def _comment_date(value: object) -> dt.datetime | None:
+def comment_date(value: object) -> dt.datetime | None:
     if isinstance(value, dt.datetime):
         return value
     if isinstance(value, str):

@@ -94,7 +94,7 @@ def _unescape(line: str) -> str:
 def escape_body(body: str) -> str:
     """A comment's Markdown as ``comments.md`` holds it: ``---`` lines escaped, ends trimmed."""
     lines = body.strip().split("\n")
-    return "\n".join("\\" + line if FENCE.fullmatch(line) or ESCAPED_FENCE.fullmatch(line) else line.rstrip()
+    return "\n".join("\\" + line if FENCE.fullmatch(line) or ESCAPED_FENCE.fullmatch(line) else line
                      for line in lines)
 
 
