@@ -67,7 +67,7 @@ def read_source(path: Path) -> Source:
     """A file (gzip-compressed or not) or a folder of files, size-capped."""
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink()
-                       and p.suffix.lower() in (".yml", ".yaml", ".json", ".md"))
+                       and p.suffix.lower() in (".yml", ".yaml", ".json"))
         total, read = 0, []
         for file in files:
             total += file.stat().st_size
