@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import markdown
 from ..errors import Diagnostics
-from .text import HEADER_KEYS, Entry, remove_unsafe_characters, split_entries
+from .text import HEADER_KEYS, NOT_IN_XML, Entry, remove_unsafe_characters, split_entries
 
 COMMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 MAX_NESTING = 4  # replies deeper than this are shown beside their parent, still naming whom they answer
@@ -136,7 +136,11 @@ def _comment(entry: Entry, path: Path, problems: Diagnostics, lines_of: dict[str
     except RecursionError:
         problems.error("the comment is nested too deeply to be read", path, entry.body_line)
         return None
-    return Comment(author=" ".join(str(author).split()), date=date, html=html, source=path, line=entry.line,
+    author = " ".join(str(author).split())
+    if NOT_IN_XML.search(author):
+        problems.warn("removed characters that a book cannot hold from the author's name", path, line("author"))
+        author = NOT_IN_XML.sub("", author)
+    return Comment(author=author, date=date, html=html, source=path, line=entry.line,
                    id=comment_id, reply_to=parent)
 
 

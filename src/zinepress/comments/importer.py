@@ -87,9 +87,10 @@ def import_comments(source_path: Path, project: Path, options: ImportOptions = I
                            "of Staticman entries, a Remark42 backup, a Mastodon context JSON, or pasted text with "
                            "'author • Feb 29, 2024 at 3:07 pm' lines", source_path)
     problems = Diagnostics()
-    records = _for_post(reader.read(source, problems), options.post, source_path)
+    everything = reader.read(source, problems)
     problems.raise_errors()
-    kept, skipped = _moderated(records)
+    records = _for_post(everything, options.post, source_path)
+    kept, skipped = _moderated(records, everything)
     old_text, existing = _existing(target, project)
     blocks, merged = _merged(existing, kept, options)
     text = "\n".join(block.text for block in _ordered(blocks))
@@ -123,32 +124,32 @@ def _for_post(records: list[Imported], post: str | None, source: Path) -> list[I
     return records
 
 
-def _moderated(records: list[Imported]) -> tuple[list[Imported], Counter]:
-    """Approved, public comments with a text, in source order; the others counted by reason."""
+def _moderated(records: list[Imported], everything: list[Imported]) -> tuple[list[Imported], Counter]:
+    """Approved, public comments with a text, in source order; the others counted by reason.
+
+    ``everything`` is the whole export, so that a reply to a skipped comment of another
+    post is known as such."""
     skipped: Counter = Counter()
-    reasons: dict[str, str] = {}
-    kept_ids: set[str] = set()
-    unique = []
-    for record in records:
-        if record.id in kept_ids or record.id in reasons:
-            skipped["duplicate"] += 1
-            continue
-        if record.skip or not record.body.strip():
-            reasons[record.id] = record.skip or "empty"
-        else:
-            kept_ids.add(record.id)
-        unique.append(record)
+    reasons = {record.id: record.skip or "empty" for record in everything
+               if record.skip or not record.body.strip()}
     changed = True
     while changed:
         changed = False
-        for record in unique:
+        for record in everything:
             if record.id not in reasons and record.parent in reasons:
                 reasons[record.id] = "reply to a skipped comment"
                 changed = True
-    for record in unique:
-        if record.id in reasons:
+    seen: set[str] = set()
+    kept = []
+    for record in records:
+        if record.id in seen:
+            skipped["duplicate"] += 1
+        elif record.id in reasons:
             skipped[reasons[record.id]] += 1
-    return [record for record in unique if record.id not in reasons], skipped
+        else:
+            kept.append(record)
+        seen.add(record.id)
+    return kept, skipped
 
 
 def _existing(target: Path, project: Path) -> tuple[str | None, list[_Block]]:

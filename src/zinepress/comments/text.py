@@ -62,26 +62,25 @@ def _opens_comment(lines: list[str], index: int) -> bool:
 def split_entries(text: str, path: Path, problems: Diagnostics) -> list[Entry]:
     """``comments.md`` text → entries; structural problems are added to ``problems``."""
     lines = text.split("\n")
-    starts = [index for index in range(len(lines)) if _opens_comment(lines, index)]
-    first_text = next((index for index, line in enumerate(lines) if line.strip()), None)
-    if first_text is not None and (not starts or first_text < starts[0]):
+    index = next((number for number, line in enumerate(lines) if line.strip()), len(lines))
+    if index < len(lines) and not _opens_comment(lines, index):
         problems.error("comments.md must be a series of comments, each starting with '---', "
-                       "'author: …' and 'date: …' lines, then '---' and the comment's text", path, first_text + 1)
+                       "'author: …' and 'date: …' lines, then '---' and the comment's text", path, index + 1)
         return []
-    entries, opened = [], []
-    for index in starts:
-        if index and lines[index - 1].strip():
-            problems.error("a '---' line inside a comment's text must be written '\\---': a comment starts "
-                           "with '---' after a blank line", path, index + 1)
-        else:
-            opened.append(index)
-    for position, start in enumerate(opened):
-        end = opened[position + 1] if position + 1 < len(opened) else len(lines)
-        closing = next((index for index in range(start + 1, end) if FENCE.fullmatch(lines[index])), None)
-        if closing is None:
+    entries = []
+    while index < len(lines):
+        start = index
+        closing = next((number for number in range(start + 1, len(lines)) if FENCE.fullmatch(lines[number])), None)
+        if closing is None or any(not line.strip() for line in lines[start + 1:closing]):
             problems.error("comment header is not closed: add a '---' line after 'date: …'", path, start + 1)
-            continue
-        body = "\n".join(_unescape(line) for line in lines[closing + 1:end]).strip()
+            return entries
+        index = closing + 1
+        while index < len(lines) and not (_opens_comment(lines, index) and not lines[index - 1].strip()):
+            if _opens_comment(lines, index):
+                problems.error("a '---' line inside a comment's text must be written '\\---': a comment starts "
+                               "with '---' after a blank line", path, index + 1)
+            index += 1
+        body = "\n".join(_unescape(line) for line in lines[closing + 1:index]).strip()
         entries.append(Entry(line=start + 1, header="\n".join(lines[start + 1:closing]), body=body,
                              body_line=closing + 2))
     return entries
