@@ -166,6 +166,52 @@ def check_command(project: Path, as_json: bool, skip: tuple[str, ...], quiet: bo
         raise click.exceptions.Exit(1)
 
 
+@cli.group("comments")
+def comments_group() -> None:
+    """Reader comments: bring them into manuscript/comments.md from where they live."""
+
+
+def _timezone(context, parameter, value: str | None):
+    if value is None:
+        return None
+    from .comments.record import parse_timezone
+    try:
+        return parse_timezone(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@comments_group.command("import")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.argument("project", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--timezone", callback=_timezone, metavar="ZONE",
+              help="The zone of times given without one (pasted text), and the zone every time is "
+                   "written in: an IANA name such as Asia/Seoul, or an offset such as +09:00.")
+@click.option("--pseudonyms", is_flag=True, help="Write authors as initials (Emily Kang → E. K.).")
+@click.option("--post", metavar="TITLE", help="For an export of a whole site: the post whose comments to "
+                                              "import (its title, link, slug or id).")
+def comments_import_command(source: Path, project: Path, timezone, pseudonyms: bool, post: str | None) -> None:
+    """Import the comments of SOURCE into PROJECT's manuscript/comments.md.
+
+    SOURCE is a WordPress WXR export, a Disqus XML export, a folder of Staticman entries,
+    a Remark42 backup (JSON lines, gzipped or not), a Mastodon statuses/:id/context JSON,
+    or text copied from a page ('author • Feb 29, 2024 at 3:07 pm' lines, then the
+    comment). The format is found from the content. Only approved, public comments are
+    imported; e-mail addresses, IP numbers and profile links are never written. Comments
+    are merged by id: importing again changes nothing.
+
+    \b
+    Examples:
+      zinepress comments import export.xml
+      zinepress comments import _data/comments/love-wins-all my-book --pseudonyms
+      zinepress comments import page.txt --timezone Asia/Seoul
+    """
+    from .comments.importer import ImportOptions, import_comments
+    report = import_comments(source, project, ImportOptions(timezone=timezone, pseudonyms=pseudonyms, post=post))
+    for line in report.lines(display_path(report.target)):
+        click.echo(line)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line and return its exit code."""
     try:

@@ -7,7 +7,6 @@ images, links between chapters and their anchors. Problems are collected with th
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,6 +15,7 @@ import yaml
 
 from . import markdown
 from .anchors import HEADINGS, Target, assign_heading_ids, resolve_links
+from .comments.book import Comment, load_comments
 from .config import LANGUAGE_TAG, SLUG, ChapterEntry, Config, clean_text
 from .errors import Diagnostics, Locator, ProjectError, line_of
 from .fetch import RefusedFetch, confined_path
@@ -23,7 +23,6 @@ from .markup import Asset, check_markup, check_nesting
 from .xhtml import parse_fragment, serialize_children
 
 CHAPTER_KEYS = {"title", "slug", "layout", "lang"}
-COMMENT_KEYS = {"author", "date"}
 MAX_SOURCE_BYTES = 20 * 1024 * 1024
 RESERVED_SLUGS = {"titlepage", "toc", "nav", "colophon", "reader-comments"}
 
@@ -50,21 +49,6 @@ class Chapter:
     headings: tuple[Heading, ...]
     file: str = ""  # the source's path relative to manuscript/, with "/": what links name
     top_ids: frozenset[str] = frozenset()  # ids that stand for the chapter itself (its title heading's)
-
-
-@dataclass(frozen=True)
-class Comment:
-    """A reader comment: untrusted, its body already made safe."""
-
-    author: str
-    date: dt.datetime
-    html: str
-    source: Path
-    line: int
-
-    @property
-    def datetime_attribute(self) -> str:
-        return self.date.isoformat(timespec="minutes" if not self.date.second else "seconds")
 
 
 @dataclass(frozen=True)
@@ -214,7 +198,7 @@ def load_manuscript(config: Config, chapter_html=markdown.chapter_html) -> Book:
     comments_path = folder / "comments.md"
     if comments_path.exists():
         try:
-            comments = tuple(load_comments(comments_path))
+            comments = load_comments(comments_path, problems)
         except ProjectError as error:
             problems.errors.extend(error.problems)
     problems.raise_errors()
@@ -236,7 +220,8 @@ def _linked(drafts: list[tuple[Chapter, object]], problems: Diagnostics) -> tupl
     return tuple(chapters)
 
 
-def _front_matter(source: Path, text: str, entry: ChapterEntry, config: Config) -> tuple[dict, str, int, str]:
+def _front_matter(source: Path, text: str, entry: ChapterEntry, config: Config,
+                 problems: Diagnostics) -> tuple[dict, str, int, str]:
     """A chapter's front matter checked: (metadata, body, body's first line, its YAML text)."""
     yaml_text, body, body_line = split_front_matter(text, source)
     meta = parse_yaml(yaml_text, source, 2) if yaml_text.strip() else None
@@ -287,7 +272,7 @@ def _load_chapter(source: Path, entry: ChapterEntry, config: Config, problems: D
                   assets: dict[str, Asset], chapter_html=markdown.chapter_html) -> tuple[Chapter, object]:
     """One chapter, read and checked, with its parsed body (its links resolved later, book-wide)."""
     text = read_text(source, config.project)
-    meta, body, body_line, _ = _front_matter(source, text, entry, config)
+    meta, body, body_line, _ = _front_matter(source, text, entry, config, problems)
     check_nesting(body, source, body_line)
     try:
         html = chapter_html(body)
@@ -382,65 +367,3 @@ def _yaml_kind(value: object) -> str:
             dict: "a mapping", type(None): "empty"}.get(type(value), type(value).__name__)
 
 
-COMMENT_START = re.compile(r"^---\s*\n(?=(?:author|date)\s*:)", re.MULTILINE)
-
-
-def load_comments(path: Path) -> list[Comment]:
-    """``comments.md`` → comments. Each is ``---``, ``author:`` and ``date:`` lines, ``---``, then its body."""
-    text = read_text(path)
-    starts = [match.start() for match in COMMENT_START.finditer(text)]
-    if text.strip() and (not starts or text[:starts[0]].strip()):
-        raise ProjectError("comments.md must be a series of comments, each starting with '---', "
-                           "'author: …' and 'date: …' lines, then '---' and the comment's text", path, 1)
-    comments = []
-    problems = Diagnostics()
-    for index, start in enumerate(starts):
-        end = starts[index + 1] if index + 1 < len(starts) else len(text)
-        block = text[start:end]
-        line = text.count("\n", 0, start) + 1
-        lines = block.split("\n")
-        closing = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
-        if closing is None:
-            problems.error("comment header is not closed: add a '---' line after 'date: …'", path, line)
-            continue
-        header_text = "\n".join(lines[1:closing])
-        body = "\n".join(lines[closing + 1:]).strip()
-        meta = parse_yaml(header_text, path, line + 1)
-        if not isinstance(meta, dict):
-            problems.error("a comment header must be 'author:' and 'date:' lines", path, line + 1)
-            continue
-        for key in meta:
-            if key not in COMMENT_KEYS:
-                problems.error(f"unknown comment key '{key}' (known: author, date)",
-                               path, key_line(header_text, str(key), line + 1))
-        author = meta.get("author")
-        if not isinstance(author, (str, int)) or not str(author).strip():
-            problems.error("a comment needs an 'author'", path, key_line(header_text, "author", line + 1))
-            continue
-        date = _comment_date(meta.get("date"))
-        if date is None:
-            problems.error("a comment needs a 'date' as an ISO 8601 date-time, such as 2024-02-29T15:07",
-                           path, key_line(header_text, "date", line + 1))
-            continue
-        if not body:
-            problems.error("the comment has no text", path, line + closing)
-            continue
-        try:
-            html = markdown.comment_html(body)
-        except RecursionError:
-            problems.error("the comment is nested too deeply to be read", path, line + closing + 1)
-            continue
-        comments.append(Comment(author=str(author).strip(), date=date, html=html, source=path, line=line))
-    problems.raise_errors()
-    return comments
-
-
-def _comment_date(value: object) -> dt.datetime | None:
-    if isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.datetime.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None

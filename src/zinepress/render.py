@@ -22,6 +22,7 @@ import jinja2.sandbox
 import lxml.etree as etree
 from markupsafe import Markup
 
+from .comments.book import threads
 from .config import Config
 from .cover import Cover, cover_for
 from .derived import DerivedCache
@@ -118,9 +119,20 @@ def layout_environment(project: Path) -> jinja2.Environment:
 
 
 def human_date(value, language: str = "en") -> str:
-    """A comment's date as readers expect it: ``Feb 29, 2024 at 3:07 pm`` (English) or ISO."""
-    if language.split("-")[0] != "en":
-        return value.strftime("%Y-%m-%d %H:%M")
+    """A comment's date and time, as given, in the book's language.
+
+    ``Feb 29, 2024 at 3:07 pm`` in English (as comment pages print it), Babel's CLDR form
+    elsewhere (``2024년 2월 29일 오후 3:07``), ISO when the language is unknown to Babel.
+    """
+    if language.split("-")[0].lower() != "en":
+        from babel import UnknownLocaleError
+        from babel.dates import format_skeleton, format_time, get_datetime_format
+        locale = language.replace("-", "_")
+        try:
+            day, time = format_skeleton("yMMMd", value, locale=locale), format_time(value, "short", locale=locale)
+            return get_datetime_format("medium", locale=locale).replace("{1}", day).replace("{0}", time)
+        except (UnknownLocaleError, ValueError):
+            return value.strftime("%Y-%m-%d %H:%M")
     hour = value.hour % 12 or 12
     return f"{value:%b} {value.day}, {value.year} at {hour}:{value:%M} {'am' if value.hour < 12 else 'pm'}"
 
@@ -247,10 +259,10 @@ def _sections(book: Book, renderer: Renderer, target: str, cover: Cover,
         parts.append(section("chapter", chapter.slug, chapter.title, html, "chapter", chapter.lang,
                              landmark="bodymatter" if index == 0 else None))
     if book.comments:
-        comments = [{"author": c.author, "date": c.date, "datetime": c.datetime_attribute,
-                     "content": Markup(_xhtml(c.html))} for c in book.comments]
+        every, top = threads(book.comments, lambda comment: Markup(_xhtml(comment.html)))
         parts.append(section("comments", "reader-comments", "Reader comments",
-                             renderer.render("comments.html", comments=comments, **common), "backmatter"))
+                             renderer.render("comments.html", comments=every, threads=top, **common),
+                             "backmatter"))
     parts.append(section("colophon", "colophon", "Colophon",
                          renderer.render("colophon.html", **common), "colophon"))
     return parts

@@ -97,7 +97,7 @@ def report(context: LayoutContext, refused: list[tuple[str, str]], messages: lis
         elif reading is not None:
             at = re.search(r"\bat (\d+):\d+", message)
             diagnostics.warn(f"WeasyPrint: {message}", reading, int(at[1]) if at else None)
-        elif (placed := place_message(message, rendered.book)) is not None:
+        elif (placed := place_message(message, context.rendered.book)) is not None:
             if not placed.repeat:
                 diagnostics.warn(f"WeasyPrint: {message}", placed.path, placed.line)
         else:
