@@ -178,7 +178,8 @@ def _write_all(formats: tuple[str, ...], rendered, staging: Path, out: Path, ses
     written: list[Written] = []
     for writer in books:
         with stages.stage(writer.name):
-            written.append(Written(writer.write(rendered, staging, session), writer))
+            made = writer.write(rendered, staging, session)
+            written += [Written(path, writer) for path in (made if isinstance(made, list) else [made])]
     paths = [output.path for output in written]
     listers = [writer for writer in writers if writer.needs_outputs]
     if listers:

@@ -90,8 +90,7 @@ class SiteWriter(Writer):
     def write(self, rendered: RenderedBook, folder: Path, session: BuildSession,
               outputs: tuple[Written, ...] = ()) -> list[Path]:
         config = rendered.config
-        books = [describe(output.path, getattr(output.writer, "description", output.writer.name))
-                 for output in outputs]
+        books = [describe(output.path, _description(output)) for output in outputs]
         if not books:
             session.diagnostics.warn("the downloads page lists no book: build a book format first, or with 'site'",
                                      config.path)
@@ -113,6 +112,12 @@ class SiteWriter(Writer):
         page = Renderer(rendered.book).render("site.html", **context)
         written.append(write_atomically(folder / "index.html", page.encode("utf-8")))
         return written
+
+
+def _description(output: Written) -> str:
+    """What a listed file is: its writer's description, or the writer's words for that file."""
+    describe_file = getattr(output.writer, "describe", None)
+    return describe_file(output.path) if describe_file else getattr(output.writer, "description", output.writer.name)
 
 
 def write_cover(cover: Cover, folder: Path) -> list[Download]:
