@@ -102,3 +102,14 @@ def read_steps(path: Path) -> tuple[str, ...]:
         return ()
     text = info.get(INFO_KEY)
     return tuple(str(text).split("\n")) if text else ()
+
+
+def summary_lines(paths) -> list[str]:
+    """For the build's summary: each zine's printing instructions, under its file name."""
+    lines = []
+    for path in paths:
+        found = read_steps(path) if str(path).endswith("-zine.pdf") else ()
+        if found:
+            lines.append(f"to print {Path(path).name}:")
+            lines += [f"  {number}. {step}" for number, step in enumerate(found, 1)]
+    return lines

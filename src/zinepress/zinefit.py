@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 STEP_PT = 0.05
+CLOSE_PT = 0.25  # the search stops once the largest fitting size is known to within this
 
 
 @dataclass(frozen=True)
@@ -80,35 +81,43 @@ class Search:
         return Fit(self.sizes[top], most, pages)
 
     def exactly(self, pages: int) -> Fit:
-        """The largest size at which the text takes ``pages`` or ``pages - 1`` pages, else :class:`NoFit`."""
+        """The largest size (to within ``CLOSE_PT``) at which the text takes ``pages`` or ``pages - 1`` pages,
+        else :class:`NoFit`."""
         top = len(self.sizes) - 1
         most = self.count(top)
         if pages - 1 <= most <= pages:
             return Fit(self.sizes[top], most, pages)
-        fewest = self.count(0)
-        if most < pages - 1 or fewest > pages:
-            raise NoFit(pages, fewest, most, fitting_counts(fewest, most, self.multiple, self.minimum))
-        low, high = 0, top  # count(low) <= pages < count(high)
+        if most < pages - 1 or top == 0:
+            raise self._no_fit(pages)
+        low, high = None, top  # count(low) <= pages < count(high); low unknown at first
         for probe_number in range(64):
-            if high - low <= 1:
+            if low is not None and (high - low <= 1 or (self.count(low) >= pages - 1 and
+                                                        self.sizes[high] - self.sizes[low] <= CLOSE_PT + 1e-9)):
                 break
             probe = self._probe(low, high, pages, interpolate=probe_number % 2 == 0)
             if self.count(probe) <= pages:
                 low = probe
+            elif probe == 0:
+                raise self._no_fit(pages)
             else:
                 high = probe
-        found = self.count(low)
-        if found < pages - 1:
-            raise NoFit(pages, fewest, most, fitting_counts(fewest, most, self.multiple, self.minimum))
-        return Fit(self.sizes[low], found, pages)
+        if self.count(low) < pages - 1:
+            raise self._no_fit(pages)
+        return Fit(self.sizes[low], self.count(low), pages)
 
-    def _probe(self, low: int, high: int, pages: int, interpolate: bool) -> int:
-        """The next size to try between ``low`` and ``high``: interpolated on the square of the size
-        (the page count's rough law) toward ``pages + 0.5``, or the middle."""
+    def _no_fit(self, pages: int) -> NoFit:
+        fewest, most = self.count(0), self.count(len(self.sizes) - 1)
+        return NoFit(pages, fewest, most, fitting_counts(fewest, most, self.multiple, self.minimum))
+
+    def _probe(self, low: int | None, high: int, pages: int, interpolate: bool) -> int:
+        """The next size to try below ``high`` (and above ``low`` when known): interpolated on the square of
+        the size (the page count's rough law) toward ``pages + 0.5``, or the middle."""
+        many, large = self.count(high), self.sizes[high] ** 2
+        if low is None:
+            wanted = large * (pages + 0.5) / many
+            return min(range(0, high), key=lambda index: abs(self.sizes[index] ** 2 - wanted))
         if interpolate:
-            few, many = self.count(low), self.count(high)
-            small, large = self.sizes[low] ** 2, self.sizes[high] ** 2
+            few, small = self.count(low), self.sizes[low] ** 2
             wanted = small + (large - small) * (pages + 0.5 - few) / max(many - few, 1)
-            guess = min(range(low + 1, high), key=lambda index: abs(self.sizes[index] ** 2 - wanted))
-            return guess
+            return min(range(low + 1, high), key=lambda index: abs(self.sizes[index] ** 2 - wanted))
         return (low + high) // 2

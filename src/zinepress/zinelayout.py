@@ -81,7 +81,7 @@ def page_geometry(settings: ZineSettings) -> PageGeometry:
     width, height = round(side_width / across, 3), round(side_height / down, 3)
     side = max(6.0, round(0.085 * width, 2))
     return PageGeometry(width, height, top=max(6.5, round(0.07 * height, 2)),
-                        bottom=max(8.0, round(0.085 * height, 2)), inner=side, outer=side)
+                        bottom=max(9.5, round(0.085 * height, 2)), inner=side, outer=side)
 
 
 def zine_html(rendered: RenderedBook, settings: ZineSettings) -> str:

@@ -16,7 +16,7 @@ import io
 import re
 import uuid
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lxml import etree
@@ -24,6 +24,7 @@ from PIL import Image, ImageOps
 
 from ..atomic import write_atomically
 from ..cover import Cover
+from ..printing import read_steps
 from ..render import RenderedBook, Renderer
 from .base import BuildSession, Writer, Written
 
@@ -51,6 +52,7 @@ class Download:
     media_type: str
     size: int
     sha256: str
+    steps: tuple[str, ...] = ()  # how to print it (a zine)
 
     @property
     def size_label(self) -> str:
@@ -90,7 +92,9 @@ class SiteWriter(Writer):
     def write(self, rendered: RenderedBook, folder: Path, session: BuildSession,
               outputs: tuple[Written, ...] = ()) -> list[Path]:
         config = rendered.config
-        books = [describe(output.path, _description(output)) for output in outputs]
+        books = [replace(describe(output.path, _description(output)), steps=read_steps(output.path))
+                 if output.writer.name == "zine" else describe(output.path, _description(output))
+                 for output in outputs]
         if not books:
             session.diagnostics.warn("the downloads page lists no book: build a book format first, or with 'site'",
                                      config.path)
