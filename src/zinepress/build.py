@@ -287,9 +287,9 @@ def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, st
 
 
 def _stylesheets_used(writers: list[Writer]) -> tuple[str, ...]:
-    """The stylesheets the writers use: epub.css for the EPUB, print.css for the layout."""
+    """The stylesheets the writers use: epub.css for the EPUB, print.css for the layout and the zine."""
     names = ("epub.css",) if any(writer.name == "epub" for writer in writers) else ()
-    return names + (("print.css",) if any(writer.uses_layout for writer in writers) else ())
+    return names + (("print.css",) if any(writer.uses_layout or writer.name == "zine" for writer in writers) else ())
 
 
 def _lay_out(rendered: RenderedBook, print_css, date: dt.datetime, diagnostics: Diagnostics, writers: list[Writer],
@@ -312,7 +312,8 @@ def _write_all(writers: list[Writer], rendered, staging: Path, out: Path, sessio
     written: list[Written] = []
     for writer in books:
         with stages.stage(writer.name):
-            written.append(Written(writer.write(rendered, staging, session), writer))
+            made = writer.write(rendered, staging, session)
+            written += [Written(path, writer) for path in (made if isinstance(made, list) else [made])]
     paths = [output.path for output in written]
     listers = [writer for writer in writers if writer.needs_outputs]
     if listers:

@@ -75,6 +75,9 @@ def build_command(project: Path, out: Path | None, formats: tuple[str, ...], str
         click.echo(str(warning), err=True)
     for path in result.outputs:
         click.echo(f"wrote {display_path(path)}")
+    from .printing import summary_lines
+    for line in summary_lines(result.outputs):
+        click.echo(line)
 
 
 @cli.command("new")

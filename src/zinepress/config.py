@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .errors import Diagnostics, Problem, ProjectError
 from .fetch import RefusedFetch, read_confined
+from .zinesettings import SHEET_SIZES, ZINE_KEYS, ZineSettings, zine_settings  # noqa: F401 (re-exported)
 
 MM_PER_UNIT = {"mm": 1.0, "cm": 10.0, "in": 25.4, "pt": 25.4 / 72, "px": 25.4 / 96}
 
@@ -24,10 +25,6 @@ TRIM_PRESETS: dict[str, tuple[float, float]] = {
     "A6": (105.0, 148.0),
     "half-letter": (5.5 * 25.4, 8.5 * 25.4),
     "digest": (5.5 * 25.4, 8.25 * 25.4),
-}
-SHEET_SIZES: dict[str, tuple[float, float]] = {
-    "A4": (210.0, 297.0),
-    "letter": (8.5 * 25.4, 11 * 25.4),
 }
 MARKS = {"crop": "crop", "cross": "cross", "crop cross": "crop cross", "none": "none"}
 LANGUAGE_TAG = re.compile(r"\A[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")  # \Z: no newline after the tag
@@ -62,17 +59,6 @@ class ChapterEntry:
     line: int | None = None
     lang: str | None = None
     title: str | None = None
-
-
-@dataclass(frozen=True)
-class ZineSettings:
-    """The sheet the zine is imposed on."""
-
-    sheet: str = "A4"
-
-    @property
-    def sheet_size(self) -> tuple[float, float]:
-        return SHEET_SIZES[self.sheet]
 
 
 @dataclass(frozen=True)
@@ -160,7 +146,7 @@ TOP_LEVEL_LISTS = ("authors", "subjects")
 TABLES = {
     "print": ("trim", "bleed", "marks", "toc_depth"),
     "epub": ("toc_depth",),
-    "zine": ("sheet",),
+    "zine": ZINE_KEYS,
     "fonts": ("body", "headings", "code"),
     "site": ("bundle", "url"),
 }
@@ -239,11 +225,7 @@ def load_config(project: Path) -> Config:
                 report(f"unknown key '{key}' in [{name}]", name, key)
 
     print_settings = _print_settings(tables["print"], report)
-    zine = tables["zine"] if isinstance(tables["zine"], dict) else {}
-    sheet = zine.get("sheet", "A4")
-    if sheet not in SHEET_SIZES:
-        report(f"unknown zine sheet {sheet!r}: use 'A4' or 'letter'", "zine", "sheet")
-        sheet = "A4"
+    zine = zine_settings(tables["zine"] if isinstance(tables["zine"], dict) else {}, report, lines, parse_length)
     fonts = tables["fonts"] if isinstance(tables["fonts"], dict) else {}
     for key, value in fonts.items():
         if not isinstance(value, str):
@@ -280,7 +262,7 @@ def load_config(project: Path) -> Config:
         cover=values.get("cover") or None,
         slug=str(values.get("slug") or slugify(title)),
         print=print_settings,
-        zine=ZineSettings(sheet=sheet),
+        zine=zine,
         fonts=FontSettings(**{k: v for k, v in fonts.items() if isinstance(v, str)}),
         site=SiteSettings(bundle=bool(site.get("bundle", False)),
                           url=site_url.rstrip("/") + "/" if site_url else None),
