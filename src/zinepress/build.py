@@ -178,7 +178,8 @@ def _write_all(formats: tuple[str, ...], rendered, staging: Path, out: Path, ses
     written: list[Written] = []
     for writer in books:
         with stages.stage(writer.name):
-            written.append(Written(writer.write(rendered, staging, session), writer))
+            made = writer.write(rendered, staging, session)
+            written.extend(made if isinstance(made, list) else [Written(made, writer)])
     paths = [output.path for output in written]
     listers = [writer for writer in writers if writer.needs_outputs]
     if listers:

@@ -13,7 +13,8 @@ class Writer:
     """One output format. Subclasses set ``name``, ``suffix`` and ``description`` and implement ``write``.
 
     A writer with ``needs_outputs`` runs after the others and is given their finished files
-    (``write(..., outputs=…)``); it may return several paths.
+    (``write(..., outputs=…)``); it may return several paths. A book writer that makes a
+    companion file (the press PDF's cover wrap) returns a list of :class:`Written` instead of a path.
     """
 
     name: ClassVar[str]

@@ -66,6 +66,7 @@ from weasyprint.layout.background import layout_backgrounds
 
 from ..errors import Diagnostics, Problem, ProjectError
 from ..fetch import RefusedFetch, read_confined
+from ..gutter import PAGE_CSS_KEY, gutter_css, settle_gutter
 from ..render import RenderedBook
 from ..stylesheets import check_stylesheet, stylesheet_path, stylesheet_text
 from . import pagelist
@@ -457,7 +458,8 @@ def _pixel_size(rendered: RenderedBook, path: Path) -> tuple[int, int] | None:
 
 def page_rules(rendered: RenderedBook, session: BuildSession) -> str:
     """:func:`page_css` once per build (the cover's ground colour is read from the decoded cover)."""
-    return session.once("print-page-css", lambda: page_css(rendered))
+    return session.once(PAGE_CSS_KEY, lambda: "\n".join(filter(None, (
+        page_css(rendered), gutter_css(rendered.config, session.cache)))))
 
 
 def stylesheets_for(rendered: RenderedBook, session: BuildSession) -> list:
@@ -876,8 +878,8 @@ def paged_book(rendered: RenderedBook, session: BuildSession, pdf: bool = True) 
     key = "paged-book"
     if key in session.cache and (not pdf or session.cache[key].parts[0] is not None):
         return session.cache[key]
-    session.cache[key] = _paged_book(rendered, session, pdf or any(name in session.formats
-                                                                  for name in ("pdf", "print", "zine")))
+    pdf = pdf or any(name in session.formats for name in ("pdf", "print", "zine"))
+    session.cache[key] = settle_gutter(rendered.config, session, lambda: _paged_book(rendered, session, pdf))
     return session.cache[key]
 
 

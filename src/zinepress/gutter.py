@@ -1,0 +1,66 @@
+"""The interior's page count → the inside margin (gutter) the print edition is laid out with.
+
+A target's gutter grows with the page count, which is known only once the book is laid
+out. The book is laid out with the gutter of a first guess (the narrowest band); when its
+interior falls in another band, it is laid out once more with that band's gutter, and
+again only while a wider gutter pushes it into a still wider band. The gutter is part of
+the page rules, so each layout's parts are kept by the layout cache under their own key
+and a rebuild finds both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from .config import Config
+from .targets import target_named
+
+GUTTER_KEY = "print-gutter"  # session.cache: the gutter (mm) of the layout being made
+PAGE_CSS_KEY = "print-page-css"  # session.cache: the page rules made with it
+
+
+class LaidOut(Protocol):
+    pages: int
+    parts: list
+
+
+def gutter_css(config: Config, cache: dict) -> str:
+    """The inside margins of the target's gutter for the layout being made (none for a target without one)."""
+    gutter = cache.get(GUTTER_KEY)
+    if not gutter:
+        return ""
+    return (f"@page :left {{ margin-right: {gutter:.3f}mm; }}\n"
+            f"@page :right {{ margin-left: {gutter:.3f}mm; }}")
+
+
+def interior_pages(paged: LaidOut, config: Config) -> int:
+    """The pages of the interior a printer gets: the laid-out book without the cover the wrap replaces."""
+    from .writers.interior import cover_pages_of
+    if not target_named(config.print.target).cover_wrap:
+        return paged.pages
+    return paged.pages - cover_pages_of(paged.parts[0] if paged.parts else None)
+
+
+def settle_gutter(config: Config, session, lay_out: Callable[[], LaidOut]) -> LaidOut:
+    """The book laid out with the gutter its own page count asks for (``lay_out`` reads it from the session)."""
+    target = target_named(config.print.target)
+    if not target.gutter:
+        return lay_out()
+    warnings = list(session.diagnostics.warnings)
+    gutter = target.gutter[0][1]
+    paged = _lay_out_with(gutter, session, lay_out)
+    needed = target.gutter_for(interior_pages(paged, config))
+    relaid = False
+    while needed > gutter or (needed != gutter and not relaid):
+        gutter, relaid = needed, True
+        session.diagnostics.warnings[:] = warnings
+        paged = _lay_out_with(gutter, session, lay_out)
+        needed = target.gutter_for(interior_pages(paged, config))
+    return paged
+
+
+def _lay_out_with(gutter: float, session, lay_out: Callable[[], LaidOut]) -> LaidOut:
+    session.cache[GUTTER_KEY] = gutter
+    session.cache.pop(PAGE_CSS_KEY, None)
+    return lay_out()
