@@ -25,13 +25,22 @@ class LaidOut(Protocol):
     parts: list
 
 
+TOP_BOXES = ("top-left", "top-center", "top-right")
+BOTTOM_BOXES = ("bottom-left", "bottom-center", "bottom-right")
+
+
 def gutter_css(config: Config, cache: dict) -> str:
-    """The inside margins of the target's gutter for the layout being made (none for a target without one)."""
+    """The target's page rules for the layout being made: the inside margins of its gutter and, for a
+    target with a minimum outside margin, running heads and folios set against the text block (not in
+    the middle of the page margin, where they would come nearer the trim than the printer allows)."""
+    rules = []
+    if target_named(config.print.target).outside_margin:
+        rules.append("@page { " + " ".join(f"@{name} {{ vertical-align: bottom; }}" for name in TOP_BOXES)
+                     + " " + " ".join(f"@{name} {{ vertical-align: top; }}" for name in BOTTOM_BOXES) + " }")
     gutter = cache.get(GUTTER_KEY)
-    if not gutter:
-        return ""
-    return (f"@page :left {{ margin-right: {gutter:.3f}mm; }}\n"
-            f"@page :right {{ margin-left: {gutter:.3f}mm; }}")
+    if gutter:
+        rules.append(f"@page :left {{ margin-right: {gutter:.3f}mm; }}\n@page :right {{ margin-left: {gutter:.3f}mm; }}")
+    return "\n".join(rules)
 
 
 def interior_pages(paged: LaidOut, config: Config) -> int:
