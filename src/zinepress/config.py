@@ -277,7 +277,7 @@ def _print_settings(table: object, report) -> PrintSettings:
         report("'bleed' must be a length such as \"3mm\", at most 25mm", "print", "bleed")
         bleed = target.bleed
     elif "bleed" in target.fixed and abs(bleed - target.bleed) > 0.1:
-        report(f"{target.title} needs a bleed of {target.bleed:.2f} mm ({target.bleed / 25.4:g} in): "
+        report(f"{target.title} needs a bleed of {target.bleed:.1f} mm ({target.bleed / 25.4:g} in): "
                f"remove 'bleed' or set it to \"{target.bleed / 25.4:g}in\"", "print", "bleed")
         bleed = target.bleed
     marks = table.get("marks", target.marks)
