@@ -314,7 +314,7 @@ def test_sentinel_outside_the_project_never_reaches_an_output(tmp_path, capsys, 
 def test_sentinel_fetcher_backstop_in_weasyprint(tmp_path):
     """Even HTML that skipped the manuscript checks cannot make WeasyPrint read the sentinel."""
     from weasyprint import HTML
-    from zinepress.fetch import ConfinedFetcher
+    from zinepress.paged.fetcher import ConfinedFetcher
     project = make_project(tmp_path, {})
     secret = (tmp_path / "secret.txt").resolve()
     html = (f'<link rel="stylesheet" href="../secret.txt"><link rel="attachment" href="{secret.as_uri()}">'
@@ -380,7 +380,7 @@ def test_no_connection_during_builds_referencing_the_network(tmp_path, capsys, l
     code, out, err = run(["build", str(project)], capsys)
     assert code == 0, err
     from weasyprint import HTML
-    from zinepress.fetch import ConfinedFetcher
+    from zinepress.paged.fetcher import ConfinedFetcher
     fetcher = ConfinedFetcher(project)
     HTML(string="".join(form.format(port=port) for form in NETWORK_FORMS), base_url=str(project) + "/",
          url_fetcher=fetcher).write_pdf()

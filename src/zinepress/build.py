@@ -20,6 +20,7 @@ from pathlib import Path
 from . import markdown
 from .cache import BuildCache, recording_reads
 from .config import Config, load_config
+from .derived import derived_cache
 from .errors import Diagnostics, Problem, ProjectError
 from .manuscript import Book, load_manuscript
 from .progress import Progress
@@ -144,7 +145,7 @@ def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, st
     stages.begin(1 + len(options.formats))
     diagnostics = Diagnostics(warnings=list(book.warnings))
     with stages.stage("render"):
-        rendered = render(book)
+        rendered = render(book, derived_cache(store, "covers"))
     sources = [config.path, *(chapter.source for chapter in book.chapters),
                *(asset.path for asset in book.assets)]
     session = BuildSession(rendered, source_date(sources, config.date), diagnostics, options.formats, store)

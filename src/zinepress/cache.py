@@ -36,7 +36,7 @@ CACHE_FOLDER = ".zinepress-cache"
 FORMAT = "zinepress-cache 1"
 INPUT_FOLDERS = ("manuscript", "styles", "layouts")
 PACKAGE = Path(__file__).resolve().parent
-LIBRARIES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "pyphen", "fonttools", "ebooklib",
+LIBRARIES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "pyphen", "fonttools", "uharfbuzz", "ebooklib",
              "markdown", "jinja2", "lxml", "nh3", "pypdf", "pillow", "pyyaml")
 FONT_FOLDERS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts")
 KEEP_ENTRIES = 4

@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from .config import Config
 from .cover import Cover, cover_for
+from .derived import DerivedCache
 from .errors import ProjectError
 from .fetch import ConfinedLoader
 from .manuscript import Book, Chapter
@@ -125,10 +126,10 @@ class Renderer:
         return self.project_layouts / name, None
 
 
-def render(book: Book) -> RenderedBook:
+def render(book: Book, covers: DerivedCache | None = None) -> RenderedBook:
     """Render every section for the EPUB and for print."""
     renderer = Renderer(book)
-    cover = cover_for(book.config)
+    cover = cover_for(book.config, covers)
     sections = {target: _sections(book, renderer, target, cover) for target in TARGETS}
     epub_documents = tuple(_epub_document(renderer, section) for section in sections["epub"]
                            if section.kind != "toc")

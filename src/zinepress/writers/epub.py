@@ -24,10 +24,12 @@ from ..atomic import write_atomically
 from ..fetch import read_confined
 from ..render import RenderedBook
 from ..stylesheets import check_stylesheet, stylesheet_path, stylesheet_text
-from . import accessibility, pagelist
+from .. import pagelist
+from ..derived import DerivedCache, derived_cache
+from ..fonts import embeddable_font
+from ..paged.book import paged_book
+from . import accessibility
 from .base import BuildSession, Writer
-from .fonts import embeddable_font
-from .paged import paged_book
 
 STYLE_FILE_TYPES = {".woff2": "font/woff2", ".woff": "font/woff", ".otf": "font/otf", ".ttf": "font/ttf",
                     ".css": "text/css", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
@@ -90,7 +92,7 @@ def _paginated_documents(rendered: RenderedBook, session: BuildSession) -> tuple
     return documents, breaks
 
 
-def _stylesheet_and_fonts(book: epub.EpubBook, config, text: str) -> None:
+def _stylesheet_and_fonts(book: epub.EpubBook, config, text: str, fonts: DerivedCache | None) -> None:
     """The EPUB stylesheet and the files it references; fonts subset to the book's characters."""
     css_path = stylesheet_path(config.project, "epub.css")
     css_text = stylesheet_text(config.project, css_path)
@@ -107,7 +109,7 @@ def _stylesheet_and_fonts(book: epub.EpubBook, config, text: str) -> None:
         added.add(name)
         data = read_confined(config.project, reference.path)
         if media_type.startswith("font/"):
-            data = embeddable_font(data, reference.path, text + generated)
+            data = embeddable_font(data, reference.path, text + generated, fonts)
         book.add_item(epub.EpubItem(uid=_item_id(name), file_name=f"styles/{name}", media_type=media_type,
                                     content=data))
 
@@ -126,7 +128,8 @@ def epub_bytes(rendered: RenderedBook, session: BuildSession) -> bytes:
     nav_xhtml = rendered.nav_xhtml.encode("utf-8")
     if breaks:
         nav_xhtml = pagelist.page_list_nav(breaks, nav_xhtml)
-    _stylesheet_and_fonts(book, config, _text_of({**documents, "nav.xhtml": nav_xhtml}))
+    _stylesheet_and_fonts(book, config, _text_of({**documents, "nav.xhtml": nav_xhtml}),
+                          derived_cache(session.store, "fonts"))
 
     cover = rendered.cover
     cover_item = epub.EpubItem(uid="cover-image", file_name=cover.file_name, media_type=cover.media_type,

@@ -1,8 +1,8 @@
 """``RenderedBook`` → ``S.pdf``: the book laid out by WeasyPrint at its trim size, for screens.
 
 The layout (WeasyPrint's costly step) is made once per build, part by part
-(``paged.py``), and shared through the build session: the part PDFs are joined once
-(``joining.py``) and the press PDF and the zine reuse the joined pages. They are laid out
+(``paged/``), and shared through the build session: the part PDFs are joined once
+(``paged/join.py``) and the press PDF and the zine reuse the joined pages. They are laid out
 with the configured bleed, so page backgrounds reach into it; the digital edition is cut
 back to the trim and given page labels (roman front matter, arabic from the first
 chapter). Images below 300 dpi at their printed size are warned about.
@@ -17,8 +17,9 @@ import pikepdf
 from ..atomic import write_atomically
 from ..render import RenderedBook
 from .base import BuildSession, Writer
-from .joining import join_tagged, save_reproducibly
-from .paged import paged_book, pdf_identifier
+from ..paged.book import paged_book
+from ..paged.join import join_tagged, save_reproducibly
+from ..paged.pagecss import pdf_identifier
 
 
 class PdfWriter(Writer):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import uuid
 from io import BytesIO
-from importlib import resources
 from pathlib import Path
 
 import pikepdf
@@ -23,11 +22,12 @@ from lxml import etree
 
 from ..atomic import write_atomically
 from ..config import PrintSettings
+from ..paged.weasy import srgb_profile
 from ..render import RenderedBook
 from ..targets import is_rtl, target_named
 from .base import BuildSession, Writer, Written
 from .interior import bleed_edges, make_interior
-from .paged import paged_book
+from ..paged.book import paged_book
 from .pdf import digital_pdf, joined_book, set_page_labels
 
 POINTS_PER_MM = 72 / 25.4
@@ -173,7 +173,7 @@ def _press_output_intent(pdf: pikepdf.Pdf) -> None:
     """Exactly one PDF/X OutputIntent: WeasyPrint's (a project's @color-profile), or sRGB."""
     intents = [intent for intent in pdf.Root.get("/OutputIntents", ()) if intent.get("/S") == pikepdf.Name.GTS_PDFX]
     if not intents:
-        profile = pdf.make_stream(resources.files("weasyprint").joinpath("pdf", "sRGB2014.icc").read_bytes(), N=3)
+        profile = pdf.make_stream(srgb_profile(), N=3)
         intents = [pdf.make_indirect(pikepdf.Dictionary(
             Type=pikepdf.Name.OutputIntent,
             S=pikepdf.Name.GTS_PDFX,

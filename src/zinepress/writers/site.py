@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
+import PIL
 from PIL import Image, ImageOps
 
 from ..atomic import write_atomically
 from ..cover import Cover
+from ..derived import DerivedCache, derived_cache
 from ..render import RenderedBook, Renderer
 from .base import BuildSession, Writer, Written
 
@@ -96,7 +98,7 @@ class SiteWriter(Writer):
             session.diagnostics.warn("the downloads page lists no book: build a book format first, or with 'site'",
                                      config.path)
         cover = rendered.cover
-        images = write_cover(cover, folder)
+        images = write_cover(cover, folder, derived_cache(session.store, "covers"))
         written = [folder / image.name for image in images]
         bundle = None
         if config.site.bundle and books:
@@ -115,11 +117,19 @@ class SiteWriter(Writer):
         return written
 
 
-def write_cover(cover: Cover, folder: Path) -> list[Download]:
-    """The cover and its thumbnail beside the page: ``cover.EXT`` and ``cover-thumbnail.EXT``."""
+def write_cover(cover: Cover, folder: Path, cache: DerivedCache | None = None) -> list[Download]:
+    """The cover and its thumbnail beside the page: ``cover.EXT`` and ``cover-thumbnail.EXT``.
+
+    The thumbnail is taken from ``cache`` when an earlier build made it from the same cover."""
     suffix = Path(cover.file_name).suffix.lower()
     full = write_atomically(folder / f"cover{suffix}", cover.data)
-    thumbnail = write_atomically(folder / f"cover-thumbnail{suffix}", thumbnail_bytes(cover))
+    if cache is None:
+        small = thumbnail_bytes(cover)
+    else:
+        key = cache.key("thumbnail", cover.data, cover.media_type, repr(THUMBNAIL_BOX), Path(__file__).read_bytes(),
+                        PIL.__version__)
+        small = cache.make(key, lambda: thumbnail_bytes(cover))
+    thumbnail = write_atomically(folder / f"cover-thumbnail{suffix}", small)
     return [describe(full, "Cover image"), describe(thumbnail, "Cover thumbnail")]
 
 
@@ -134,7 +144,7 @@ def thumbnail_bytes(cover: Cover) -> bytes:
     if is_jpeg:
         small.save(output, format="JPEG", quality=85, optimize=True, progressive=False)
     else:
-        small.save(output, format="PNG", optimize=True)
+        small.save(output, format="PNG", compress_level=6)
     return output.getvalue()
 
 

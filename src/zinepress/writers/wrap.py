@@ -7,34 +7,31 @@ colour of its edge; a generated cover set in type, as the EPUB's is drawn); the 
 carries the title and authors reading top to bottom when it is wide enough; the back
 carries the description and a white keep-clear box where the printer puts the barcode.
 The back and spine take the front's colours and faces. pikepdf then sets the TrimBox and
-BleedBox and declares PDF/X-4 like the press PDF. This is the only module of the cover
-wrap that imports WeasyPrint.
+BleedBox and declares PDF/X-4 like the press PDF. WeasyPrint is reached through
+``paged/sheet.py``, as every other layout goes through ``paged/``.
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
-import datetime as dt
 from html import escape
 from io import BytesIO
 from pathlib import Path
 
 import pikepdf
 from PIL import Image
-from weasyprint import HTML
 
 from ..atomic import write_atomically
 from ..config import Config
 from ..cover import Cover, palette
 from ..coverwrap import Box, Wrap, wrap_for
 from ..gutter import interior_pages
+from ..paged.book import paged_book
+from ..paged.sheet import sheet_pdf
 from ..render import RenderedBook
-from ..urlfetcher import ConfinedFetcher
 from .base import BuildSession, Writer
-from .paged import paged_book, pdf_identifier
 from .press import PRESS_SAVE_OPTIONS, declare_pdfx4
-from .watch import watched
 
 POINTS_PER_MM = 72 / 25.4
 SAFETY_MM = 12.7  # text on the back stays this far inside the trim
@@ -64,13 +61,7 @@ def cover_wrap_pdf(rendered: RenderedBook, session: BuildSession) -> bytes:
     """The bytes of ``S-cover.pdf`` for the book as laid out in this build."""
     config = rendered.config
     wrap = wrap_for(config, interior_pages(paged_book(rendered, session), config))
-    look = look_of(config, rendered.cover)
-    document = HTML(string=wrap_html(config, rendered.cover, wrap, look),
-                    url_fetcher=ConfinedFetcher(config.project)).render()
-    stamp = session.source_date.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    document.metadata.created = document.metadata.modified = stamp
-    with watched(rendered, session):
-        data = document.write_pdf(pdf_identifier=pdf_identifier(rendered))
+    data = sheet_pdf(wrap_html(config, rendered.cover, wrap, look_of(config, rendered.cover)), rendered, session)
     return _press_boxes(data, wrap, config.identifier)
 
 

@@ -1,7 +1,7 @@
 """WeasyPrint's log and refused fetches → errors and warnings at the line they come from.
 
 WeasyPrint logs problems instead of raising them and fetches through the
-:class:`~zinepress.urlfetcher.ConfinedFetcher`. Every WeasyPrint call of a build (layout and
+:class:`~.fetcher.ConfinedFetcher`. Every WeasyPrint call of a build (layout and
 ``write_pdf``, which reads attachments) runs inside :func:`watched`: a refused reference
 or a resource that failed to load is an error at the chapter, layout or stylesheet line
 where it was written; any other message is a warning.
@@ -14,15 +14,14 @@ import logging
 import re
 from pathlib import Path
 
-from weasyprint.logger import LOGGER as WEASYPRINT_LOGGER
-
 from ..errors import Diagnostics, ProjectError, line_of
 from ..fetch import RefusedFetch, Source, locate_reference, read_confined
 from ..manuscript import read_text
 from ..render import RenderedBook
 from ..stylesheets import stylesheet_path, stylesheet_text
-from ..urlfetcher import ConfinedFetcher
-from .base import BuildSession
+from ..writers.base import BuildSession
+from .fetcher import ConfinedFetcher
+from .weasy import LOGGER as WEASYPRINT_LOGGER
 
 FAILED_LOAD = re.compile(r"Failed to load (?:image|stylesheet|attachment)(?: at)? '?(?P<url>[a-z]+:[^'\s]+)'?"
                          r" ?: (?P<reason>.*)", re.S)
