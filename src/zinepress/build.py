@@ -313,7 +313,8 @@ def _write_all(writers: list[Writer], rendered, staging: Path, out: Path, sessio
     for writer in books:
         with stages.stage(writer.name):
             made = writer.write(rendered, staging, session)
-            written += [Written(path, writer) for path in (made if isinstance(made, list) else [made])]
+            written += [item if isinstance(item, Written) else Written(item, writer)
+                        for item in (made if isinstance(made, list) else [made])]
     paths = [output.path for output in written]
     listers = [writer for writer in writers if writer.needs_outputs]
     if listers:

@@ -23,6 +23,7 @@ from .config import Config, load_config
 from .errors import SEVERITY, Problem, ProjectError, display_path
 from .progress import Progress
 from .stylesheets import stylesheet_path, stylesheet_text
+from .targets import target_named
 from .writers import WRITERS
 
 PASS, FAIL, NOT_VERIFIED, SKIPPED = "pass", "fail", "not verified", "skipped"
@@ -203,12 +204,13 @@ def accessibility_result(book: BuiltBook) -> CheckResult:
 def preflight_result(out: Path, config: Config) -> CheckResult:
     """The preflight of each PDF that was built; a press PDF or zine whose writer exists must be there."""
     problems = []
-    for kind, suffix in PDF_KINDS.items():
+    kinds = {**PDF_KINDS, **({"cover": "-cover"} if target_named(config.print.target).cover_wrap else {})}
+    for kind, suffix in kinds.items():
         path = out / f"{config.slug}{suffix}.pdf"
         if path.is_file():
             problems += preflight.preflight(path, kind, config)
-        elif kind in WRITERS:
+        elif kind in WRITERS or kind == "cover":
             problems.append(Problem(f"{path.name} was not built", Path(path.name)))
-    checked = ", ".join(f"{config.slug}{suffix}.pdf" for kind, suffix in PDF_KINDS.items()
+    checked = ", ".join(f"{config.slug}{suffix}.pdf" for kind, suffix in kinds.items()
                         if (out / f"{config.slug}{suffix}.pdf").is_file())
     return _result("preflight", problems, f"no problems in {checked}")

@@ -26,6 +26,7 @@ TRIM_PRESETS: dict[str, tuple[float, float]] = {
     "half-letter": (5.5 * 25.4, 8.5 * 25.4),
     "digest": (5.5 * 25.4, 8.25 * 25.4),
 }
+PAPERS = ("white", "cream", "color")
 MARKS = {"crop": "crop", "cross": "cross", "crop cross": "crop cross", "none": "none"}
 LANGUAGE_TAG = re.compile(r"\A[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")  # \Z: no newline after the tag
 SLUG = re.compile(r"\A[a-z0-9]+(-[a-z0-9]+)*\Z")
@@ -42,6 +43,8 @@ class PrintSettings:
     bleed: float = 3.0
     marks: str = "crop"
     toc_depth: int = 1  # the printed contents: 1 = chapters only
+    target: str = "shop"  # a print target of targets.toml: shop, home, kdp, ingram, lulu
+    paper: str = "white"  # white, cream or color: the caliper of the cover wrap's spine
 
 
 @dataclass(frozen=True)
@@ -144,7 +147,7 @@ TOP_LEVEL_STRINGS = ("title", "subtitle", "language", "identifier", "publisher",
                      "rights", "description", "cover", "slug")
 TOP_LEVEL_LISTS = ("authors", "subjects")
 TABLES = {
-    "print": ("trim", "bleed", "marks", "toc_depth"),
+    "print": ("trim", "bleed", "marks", "toc_depth", "target", "paper"),
     "epub": ("toc_depth",),
     "zine": ZINE_KEYS,
     "fonts": ("body", "headings", "code"),
@@ -358,31 +361,57 @@ def clean_text(value: str, key: str, path: Path, line: int | None, problems: Dia
 
 
 def _print_settings(table: object, report) -> PrintSettings:
-    """The [print] table → PrintSettings, reporting bad values."""
-    if not isinstance(table, dict):
-        return PrintSettings()
-    trim = table.get("trim", "A5")
-    name, width, height = "A5", *TRIM_PRESETS["A5"]
-    if isinstance(trim, str) and trim in TRIM_PRESETS:
-        name, (width, height) = trim, TRIM_PRESETS[trim]
-    elif isinstance(trim, list) and len(trim) == 2 and all(isinstance(v, str) for v in trim):
-        sizes = [parse_length(v) for v in trim]
-        if None in sizes or not all(10 <= s <= 1000 for s in sizes):
-            report("'trim' lengths must be like \"120mm\" or \"5in\", between 10mm and 1000mm", "print", "trim")
-        else:
-            name, width, height = "custom", sizes[0], sizes[1]
-    else:
-        presets = ", ".join(TRIM_PRESETS)
-        report(f"unknown trim {trim!r}: use one of {presets}, or two lengths such as [\"120mm\", \"180mm\"]",
-               "print", "trim")
-    bleed_value = table.get("bleed", "3mm")
+    """The [print] table → PrintSettings: the target's defaults, then the keys set, checked against it."""
+    from .targets import all_targets
+    table = table if isinstance(table, dict) else {}
+    targets = all_targets()
+    target_name = table.get("target", "shop")
+    if target_name not in targets:
+        report(f"unknown print target {target_name!r}: use one of {', '.join(targets)}", "print", "target")
+        target_name = "shop"
+    target = targets[target_name]
+    name, width, height = _trim(table.get("trim", target.default_trim[0]), report)
+    if "trim" in table and not target.offers(width, height):
+        report(f"{target.title} does not print the trim {width:g} × {height:g} mm: "
+               f"it offers {target.trim_list()}", "print", "trim")
+    bleed_value = table.get("bleed", f"{target.bleed}mm")
     bleed = parse_length(bleed_value) if isinstance(bleed_value, str) else None
     if bleed is None or bleed > 25:
         report("'bleed' must be a length such as \"3mm\", at most 25mm", "print", "bleed")
-        bleed = 3.0
-    marks = table.get("marks", "crop")
+        bleed = target.bleed
+    elif "bleed" in target.fixed and abs(bleed - target.bleed) > 0.1:
+        report(f"{target.title} needs a bleed of {target.bleed:.1f} mm ({target.bleed / 25.4:g} in): "
+               f"remove 'bleed' or set it to \"{target.bleed / 25.4:g}in\"", "print", "bleed")
+        bleed = target.bleed
+    marks = table.get("marks", target.marks)
     if marks not in MARKS:
         report(f"'marks' must be one of {', '.join(MARKS)}", "print", "marks")
-        marks = "crop"
+        marks = target.marks
+    elif "marks" in target.fixed and marks != target.marks:
+        report(f"{target.title} rejects files with printer's marks: remove 'marks' or set it to "
+               f"\"{target.marks}\"", "print", "marks")
+        marks = target.marks
+    paper = table.get("paper", "white")
+    if paper not in PAPERS:
+        report(f"'paper' must be one of {', '.join(PAPERS)}", "print", "paper")
+        paper = "white"
     return PrintSettings(trim_name=name, trim_width=round(width, 3), trim_height=round(height, 3),
-                         bleed=round(bleed, 3), marks=marks, toc_depth=toc_depth(table, 1, "print", report))
+                         bleed=round(bleed, 3), marks=marks, toc_depth=toc_depth(table, 1, "print", report),
+                         target=target_name, paper=paper)
+
+
+def _trim(trim: object, report) -> tuple[str, float, float]:
+    """A trim preset, ``"6x9in"`` or two lengths → (name, width, height) in mm; A5 when it is none of them."""
+    from .targets import trim_size
+    if isinstance(trim, str) and (size := trim_size(trim)) is not None:
+        return trim, *size
+    if isinstance(trim, list) and len(trim) == 2 and all(isinstance(v, str) for v in trim):
+        sizes = [parse_length(v) for v in trim]
+        if None not in sizes and all(10 <= s <= 1000 for s in sizes):
+            return "custom", sizes[0], sizes[1]
+        report("'trim' lengths must be like \"120mm\" or \"5in\", between 10mm and 1000mm", "print", "trim")
+        return "A5", *TRIM_PRESETS["A5"]
+    presets = ", ".join(TRIM_PRESETS)
+    report(f"unknown trim {trim!r}: use one of {presets}, a size such as \"6x9in\", or two lengths such as "
+           "[\"120mm\", \"180mm\"]", "print", "trim")
+    return "A5", *TRIM_PRESETS["A5"]

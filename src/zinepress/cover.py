@@ -137,10 +137,14 @@ def _block(draw, text: str, size: int, top: int, colour: str, italic: bool = Fal
     return top + len(lines) * leading
 
 
+def palette(config: Config) -> tuple[str, str, str]:
+    """The generated cover's ground, ink and accent colours, chosen by the book's identifier."""
+    return GROUNDS[int(hashlib.sha256(config.identifier.encode()).hexdigest(), 16) % len(GROUNDS)]
+
+
 def generated_cover(config: Config) -> bytes:
     """A typographic PNG cover for the book's metadata."""
-    choice = int(hashlib.sha256(config.identifier.encode()).hexdigest(), 16) % len(GROUNDS)
-    ground, ink, accent = GROUNDS[choice]
+    ground, ink, accent = palette(config)
     image = Image.new("RGB", COVER_SIZE, ground)
     draw = ImageDraw.Draw(image)
     margin = 110

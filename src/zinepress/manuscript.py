@@ -17,7 +17,7 @@ from . import markdown
 from .anchors import HEADINGS, Target, assign_heading_ids, resolve_links
 from .comments.book import Comment, load_comments
 from .config import LANGUAGE_TAG, SLUG, ChapterEntry, Config, clean_text
-from .errors import Diagnostics, Locator, ProjectError, line_of
+from .errors import Diagnostics, Locator, ProjectError
 from .fetch import RefusedFetch, confined_path
 from .markup import Asset, check_markup, check_nesting
 from .xhtml import parse_fragment, serialize_children

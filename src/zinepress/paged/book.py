@@ -40,6 +40,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ..errors import Diagnostics
+from ..gutter import gutter_css, settle_gutter
 
 from ..pagelist import BODY_KINDS, PageStart
 from ..render import RenderedBook
@@ -71,12 +72,17 @@ class LaidOutBook:
 
 def lay_out(rendered: RenderedBook, print_css: Stylesheet, source_date: dt.datetime, diagnostics: Diagnostics,
             pdf: bool, store=None, progress=None) -> LaidOutBook:
-    """The layout stage: the print edition laid out, and with ``pdf`` its parts' PDFs and the digital
-    edition. ``store`` is the project's build cache, which keeps parts between builds;
-    ``progress(done, total)`` is told as parts are written."""
-    context = LayoutContext(rendered, print_css, page_css(rendered), source_date, diagnostics,
-                            ConfinedFetcher(rendered.config.project))
-    laid = lay_out_parts(context, pdf, store, progress)
+    """The layout stage: the print edition laid out (with the gutter its page count asks for, see
+    :mod:`..gutter`), and with ``pdf`` its parts' PDFs and the digital edition. ``store`` is the
+    project's build cache, which keeps parts between builds; ``progress(done, total)`` is told as
+    parts are written."""
+    def with_gutter(gutter: float | None) -> LaidOutBook:
+        rules = "\n".join(filter(None, (page_css(rendered), gutter_css(rendered.config, gutter))))
+        context = LayoutContext(rendered, print_css, rules, source_date, diagnostics,
+                                ConfinedFetcher(rendered.config.project))
+        return lay_out_parts(context, pdf, store, progress)
+
+    laid = settle_gutter(rendered.config, diagnostics, with_gutter)
     if not pdf:
         return laid
     from .join import digital_edition

@@ -1,4 +1,7 @@
-"""book.toml's print settings and the cover → the page rules zinepress adds to print.css."""
+"""book.toml's print settings and the cover → the page rules zinepress adds to print.css.
+
+The print target's gutter rules (:mod:`..gutter`) are added to them for each layout.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import hashlib
 from io import BytesIO
 
 from PIL import Image
+
 
 from ..render import RenderedBook
 

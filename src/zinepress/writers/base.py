@@ -21,7 +21,8 @@ class Writer:
     A writer whose ``uses_layout`` is ``"pdf"`` (the laid-out pages) or ``"page-list"`` (only where
     they start) is given the laid-out print edition, ``session.laid_out``.
     A writer with ``needs_outputs`` runs after the others and is given their finished files
-    (``write(..., outputs=…)``); it may return several paths.
+    (``write(..., outputs=…)``); it may return several paths. A book writer that makes a
+    companion file (the press PDF's cover wrap) returns a list of :class:`Written` instead of a path.
     """
 
     name: ClassVar[str]
