@@ -165,7 +165,7 @@ def test_verbose_shows_a_cached_build_as_read_then_restore(project, tmp_path, ca
     assert stages == ["read", "restore"], err
     err = build(capsys, project, tmp_path / "third", "--format", "epub", "--verbose", "--no-cache")
     stages = [line.split(":")[0] for line in err.splitlines() if not line.startswith(str(project))]
-    assert stages == ["read", "render", "epub"], err
+    assert stages == ["read", "render", "layout", "epub"], err  # the EPUB's page list needs the layout
 
 
 def test_editing_one_chapter_lays_out_only_that_chapter(tmp_path, capsys, monkeypatch):

@@ -15,22 +15,25 @@ from zinepress.errors import Diagnostics
 from zinepress.manuscript import load_manuscript
 from zinepress.render import render
 from zinepress.paged import book as paged
-from zinepress.paged import layout, parts as splitting, workers
+from zinepress.paged import layout, workers
+from zinepress.paged import parts as splitting
 from zinepress.paged.join import join_tagged, save_reproducibly
-from zinepress.writers.base import BuildSession
+from zinepress.stylesheets import load_stylesheets
 
 from conftest import PROJECTS, copy_project
 
 
 def _laid_out(project, whole: bool, tmp_path, name: str):
+    """The book laid out by the layout stage (``whole``: forced to one part), its parts, and its PDF."""
     config = load_config(project)
     rendered = render(load_manuscript(config, markdown.chapter_html))
-    session = BuildSession(rendered, dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc), Diagnostics(), ("pdf",))
-    parts = [splitting.split_whole(rendered)] if whole else splitting.split(rendered)
-    if whole:
-        book = paged._lay_out(parts, rendered, session, layout.stylesheets_for(rendered, session), pdf=True)
-    else:
-        book = paged._paged_book(rendered, session, pdf=True)
+    print_css = load_stylesheets(project, ("print.css",))["print.css"]
+    parts = splitting.split(rendered)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(paged, "worth_splitting", lambda rendered, parts: not whole)
+        book = paged.lay_out(rendered, print_css, dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc), Diagnostics(),
+                             pdf=True)
+    assert book.in_parts == (not whole and len(book.parts) > 1)
     path = tmp_path / f"{name}.pdf"
     path.write_bytes(save_reproducibly(join_tagged(book.parts, book.borrowed), b"0" * 32))
     return book, parts, path
@@ -48,6 +51,7 @@ def test_parts_make_the_same_book_as_one_layout(fixture, tmp_path):
     split_book, parts, split_pdf = _laid_out(project, False, tmp_path, "split")
     whole_book, _, whole_pdf = _laid_out(project, True, tmp_path, "whole")
     assert len(parts) > 2  # the front matter, the chapters and the back matter each on their own
+    assert split_book.in_parts and len(split_book.parts) == len(parts) and not whole_book.in_parts
     assert split_book.pages == whole_book.pages
     assert split_book.folios == whole_book.folios
     assert split_book.first_body == whole_book.first_body

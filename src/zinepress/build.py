@@ -1,4 +1,5 @@
-"""A project folder → its outputs: the recipe that runs every stage in order.
+"""A project folder → its outputs: the recipe that runs every stage in order
+(read → render → lay out → write → publish).
 
 Everything is read, validated and rendered before any writer runs. Writers write
 into a staging folder inside the output folder; only when all of them succeed are the
@@ -34,8 +35,9 @@ from .derived import derived_cache
 from .errors import Diagnostics, Problem, ProjectError
 from .manuscript import Book, load_manuscript
 from .progress import Progress
-from .render import render
-from .writers import WRITERS, BuildSession, Written
+from .render import RenderedBook, render
+from .stylesheets import load_stylesheets
+from .writers import WRITERS, BuildSession, Writer, Written
 
 ALL_FORMATS = tuple(WRITERS)
 ZIP_LAST_YEAR = 2107
@@ -242,12 +244,18 @@ def _fail_on_warnings(options: BuildOptions, warnings) -> None:
 
 def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, store: BuildCache | None,
                  key: str | None, reads: set[Path], stages: Progress) -> BuildResult:
-    """Render, write and publish; store the outputs in the cache when the inputs did not change meanwhile."""
+    """Render, lay out, write and publish; store the outputs in the cache when the inputs did not change meanwhile."""
     config, book = read
-    stages.begin(1 + len(options.formats))
+    if book.ignored and stages.verbose and stages.console is not None:
+        stages.console.print("left out, not in book.toml's chapters: " + ", ".join(
+            path.relative_to(config.manuscript).as_posix() for path in book.ignored), markup=False, highlight=False)
+    writers = [WRITERS[name]() for name in options.formats]
+    laying_out = any(writer.uses_layout for writer in writers)
+    stages.begin(1 + laying_out + len(writers))
     diagnostics = Diagnostics(warnings=[*config.warnings, *book.warnings])
     with stages.stage("render"):
         rendered = render(book, derived_cache(store, "covers"))
+        stylesheets = load_stylesheets(config.project, _stylesheets_used(writers))
     sources = [config.path, *(chapter.source for chapter in book.chapters),
                *(asset.path for asset in book.assets)]
     date = source_date(sources, config.date)
@@ -256,13 +264,17 @@ def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, st
         diagnostics.warn(f"the generated cover cannot show {rendered.cover.missing[:12]!r}: its fonts have no "
                          "glyphs for them (install a font for that script, such as a Noto font, or name your own "
                          "cover in book.toml)", config.path, setting_line(config, "title"))
-    session = BuildSession(rendered, date, diagnostics, options.formats, store)
+    laid_out = None
+    if laying_out:
+        with stages.stage("layout"):
+            laid_out = _lay_out(rendered, stylesheets["print.css"], date, diagnostics, writers, store, stages)
+    session = BuildSession(rendered, date, diagnostics, options.formats, stylesheets, laid_out, store)
 
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     staging = new_staging(out)
     try:
-        written = _write_all(options.formats, rendered, staging, out, session, stages)
+        written = _write_all(writers, rendered, staging, out, session, stages)
         if key and _cache_key(store, options.formats, out) == key:
             store.store(key, written, diagnostics.warnings, reads)
         _fail_on_warnings(options, diagnostics.warnings)
@@ -274,7 +286,21 @@ def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, st
     return BuildResult(outputs=tuple(outputs), warnings=tuple(diagnostics.warnings))
 
 
-def _write_all(formats: tuple[str, ...], rendered, staging: Path, out: Path, session: BuildSession,
+def _stylesheets_used(writers: list[Writer]) -> tuple[str, ...]:
+    """The stylesheets the writers use: epub.css for the EPUB, print.css for the layout and the zine."""
+    names = ("epub.css",) if any(writer.name == "epub" for writer in writers) else ()
+    return names + (("print.css",) if any(writer.uses_layout or writer.name == "zine" for writer in writers) else ())
+
+
+def _lay_out(rendered: RenderedBook, print_css, date: dt.datetime, diagnostics: Diagnostics, writers: list[Writer],
+             store: BuildCache | None, stages: Progress):
+    """The layout stage: the print edition laid out once, for every writer that uses it."""
+    from .paged.book import lay_out
+    pdf = any(writer.uses_layout == "pdf" for writer in writers)
+    return lay_out(rendered, print_css, date, diagnostics, pdf, store, stages.count)
+
+
+def _write_all(writers: list[Writer], rendered, staging: Path, out: Path, session: BuildSession,
                stages: Progress) -> list[Path]:
     """Run the writers into ``staging``: the books first, then those that list the books (the site),
     which also list the books an earlier build left in ``out``.
@@ -282,16 +308,16 @@ def _write_all(formats: tuple[str, ...], rendered, staging: Path, out: Path, ses
     Returns the written files in the order they should be published: the books first, the
     pages that link to them last.
     """
-    writers = [WRITERS[name]() for name in formats]
     books = [writer for writer in writers if not writer.needs_outputs]
     written: list[Written] = []
     for writer in books:
         with stages.stage(writer.name):
-            written.append(Written(writer.write(rendered, staging, session), writer))
+            made = writer.write(rendered, staging, session)
+            written += [Written(path, writer) for path in (made if isinstance(made, list) else [made])]
     paths = [output.path for output in written]
     listers = [writer for writer in writers if writer.needs_outputs]
     if listers:
-        listed = tuple(written) + _earlier_books(formats, rendered, out)
+        listed = tuple(written) + _earlier_books(session.formats, rendered, out)
     for writer in listers:
         with stages.stage(writer.name):
             paths += writer.write(rendered, staging, session, outputs=listed)

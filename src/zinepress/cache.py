@@ -82,7 +82,7 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _walk(root: Path, skip: tuple[Path, ...]) -> list[Path]:
+def walk_files(root: Path, skip: tuple[Path, ...]) -> list[Path]:
     """Every file under ``root`` in a stable order, leaving out the folders in ``skip``."""
     found = []
     for folder, folders, files in os.walk(root):
@@ -96,7 +96,7 @@ def _walk(root: Path, skip: tuple[Path, ...]) -> list[Path]:
 def tool_fingerprint() -> str:
     """zinepress's own files and the versions of the libraries it writes with: one hash per process."""
     digest = hashlib.sha256(FORMAT.encode())
-    for path in _walk(PACKAGE, ()):
+    for path in walk_files(PACKAGE, ()):
         digest.update(f"{path.relative_to(PACKAGE).as_posix()}\0{file_digest(path)}\n".encode())
     for name in LIBRARIES:
         try:
@@ -107,7 +107,7 @@ def tool_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _font_folders() -> str:
+def font_folders() -> str:
     """The system's font folders and their times: installing or removing a font changes it."""
     lines = []
     for root in FONT_FOLDERS:
@@ -140,10 +140,10 @@ class BuildCache:
         outputs in ``listed`` that the build's downloads page lists."""
         epoch = os.environ.get("SOURCE_DATE_EPOCH")
         digest = hashlib.sha256(f"{tool_fingerprint()}\n{','.join(formats)}\nSOURCE_DATE_EPOCH={epoch}\n".encode())
-        digest.update(_font_folders().encode())
+        digest.update(font_folders().encode())
         skip = (out.resolve(), self.folder)
         for name in INPUT_FOLDERS:
-            for path in _walk(self.project / name, skip):
+            for path in walk_files(self.project / name, skip):
                 content = self._content(path)
                 stamp = int(path.stat().st_mtime) if epoch is None and name == "manuscript" and content else ""
                 digest.update(f"\n{path.relative_to(self.project).as_posix()}\0{content}\0{stamp}".encode())
@@ -175,7 +175,7 @@ class BuildCache:
         try:
             data = json.loads(record.decode("utf-8"))
             entry = Entry(outputs=tuple((name, sha) for name, sha in data["outputs"]),
-                          warnings=tuple(self._problem(item) for item in data["warnings"]),
+                          warnings=tuple(self.problem_from(item) for item in data["warnings"]),
                           extras=tuple((name, sha) for name, sha in data["extras"]))
         except (ValueError, KeyError, TypeError, AttributeError):
             self._note_damaged(self._entry_path(key))
@@ -307,7 +307,7 @@ class BuildCache:
         extras = sorted((path.relative_to(self.project).as_posix(), file_digest(path)) for path in reads
                         if path.is_relative_to(self.project) and path.is_file()
                         and path.relative_to(self.project).parts[0] not in INPUT_FOLDERS)
-        data = {"outputs": entries, "warnings": [self._record(problem) for problem in warnings], "extras": extras}
+        data = {"outputs": entries, "warnings": [self.problem_record(problem) for problem in warnings], "extras": extras}
         if self.write_entry(self._entry_path(key), json.dumps(data, indent=1).encode("utf-8")):
             self.prune()
 
@@ -333,7 +333,7 @@ class BuildCache:
                 if path not in self.markdown_used and self.safe_folder(path.parent):
                     path.unlink(missing_ok=True)
 
-    def _record(self, problem: Problem) -> dict:
+    def problem_record(self, problem: Problem) -> dict:
         path = problem.path
         if path is not None:
             path = Path(path).resolve()
@@ -345,7 +345,7 @@ class BuildCache:
                 path = str(path)
         return {"message": problem.message, "path": path, "line": problem.line, "severity": problem.severity}
 
-    def _problem(self, record: dict) -> Problem:
+    def problem_from(self, record: dict) -> Problem:
         path, bases = record["path"], {"project": self.project, "package": PACKAGE}
         if path is not None:
             place, _, rest = path.partition(":")

@@ -22,6 +22,7 @@ import jinja2.sandbox
 import lxml.etree as etree
 from markupsafe import Markup
 
+from .comments.book import threads
 from .config import Config
 from .cover import Cover, cover_for
 from .derived import DerivedCache
@@ -51,6 +52,16 @@ class Section:
 
 
 @dataclass(frozen=True)
+class TocEntry:
+    """One entry of the contents: a chapter, or a section of one, with the sections under it."""
+
+    title: str
+    href: str
+    lang: str
+    children: tuple[TocEntry, ...] = ()
+
+
+@dataclass(frozen=True)
 class EpubDocument:
     """A finished XHTML document of the EPUB spine."""
 
@@ -72,6 +83,7 @@ class RenderedBook:
     nav_xhtml: str
     print_html: str
     cover: Cover
+    toc: tuple[TocEntry, ...] = ()  # the EPUB's contents, nested to [epub] toc_depth (for the NCX)
 
     @property
     def config(self) -> Config:
@@ -107,9 +119,20 @@ def layout_environment(project: Path) -> jinja2.Environment:
 
 
 def human_date(value, language: str = "en") -> str:
-    """A comment's date as readers expect it: ``Feb 29, 2024 at 3:07 pm`` (English) or ISO."""
-    if language.split("-")[0] != "en":
-        return value.strftime("%Y-%m-%d %H:%M")
+    """A comment's date and time, as given, in the book's language.
+
+    ``Feb 29, 2024 at 3:07 pm`` in English (as comment pages print it), Babel's CLDR form
+    elsewhere (``2024년 2월 29일 오후 3:07``), ISO when the language is unknown to Babel.
+    """
+    if language.split("-")[0].lower() != "en":
+        from babel import UnknownLocaleError
+        from babel.dates import format_skeleton, format_time, get_datetime_format
+        locale = language.replace("-", "_")
+        try:
+            day, time = format_skeleton("yMMMd", value, locale=locale), format_time(value, "short", locale=locale)
+            return get_datetime_format("medium", locale=locale).replace("{1}", day).replace("{0}", time)
+        except (UnknownLocaleError, ValueError):
+            return value.strftime("%Y-%m-%d %H:%M")
     hour = value.hour % 12 or 12
     return f"{value:%b} {value.day}, {value.year} at {hour}:{value:%M} {'am' if value.hour < 12 else 'pm'}"
 
@@ -151,7 +174,8 @@ def render(book: Book, covers: DerivedCache | None = None) -> RenderedBook:
     """Render every section for the EPUB and for print."""
     renderer = Renderer(book)
     cover = own_name(cover_for(book.config, covers), book)
-    sections = {target: _sections(book, renderer, target, cover) for target in TARGETS}
+    tocs: dict[str, tuple[TocEntry, ...]] = {}
+    sections = {target: _sections(book, renderer, target, cover, tocs) for target in TARGETS}
     epub_documents = tuple(_epub_document(renderer, section) for section in sections["epub"]
                            if section.kind != "toc")
     toc_section = next(section for section in sections["epub"] if section.kind == "toc")
@@ -161,7 +185,7 @@ def render(book: Book, covers: DerivedCache | None = None) -> RenderedBook:
     print_html = renderer.render("print.html", sections=[Markup(s.html) for s in sections["print"]],
                                  lang=book.config.language)
     return RenderedBook(book=book, epub_documents=epub_documents, nav_xhtml=nav_xhtml, print_html=print_html,
-                        cover=cover)
+                        cover=cover, toc=tocs["epub"])
 
 
 def own_name(cover: Cover, book: Book) -> Cover:
@@ -199,10 +223,11 @@ def _cover_src(cover: Cover, target: str) -> str:
     return f"data:{cover.media_type};base64," + base64.b64encode(cover.data).decode("ascii")
 
 
-def _sections(book: Book, renderer: Renderer, target: str, cover: Cover) -> list[Section]:
-    """The book's parts in reading order, rendered for ``target``."""
+def _sections(book: Book, renderer: Renderer, target: str, cover: Cover,
+              tocs: dict[str, tuple[TocEntry, ...]]) -> list[Section]:
+    """The book's parts in reading order, rendered for ``target`` (its contents put in ``tocs``)."""
     config = book.config
-    chapter_file = {chapter.source.name: chapter for chapter in book.chapters}
+    chapter_file = {chapter.file: chapter for chapter in book.chapters}
 
     def href(slug: str, fragment: str = "") -> str:
         if target == "epub":
@@ -216,10 +241,12 @@ def _sections(book: Book, renderer: Renderer, target: str, cover: Cover) -> list
 
     chapters = [(chapter, Markup(_chapter_content(chapter, chapter_file, href, target)))
                 for chapter in book.chapters]
-    entries = [{"title": chapter.title, "href": href(chapter.slug), "lang": chapter.lang}
+    depth = config.epub.toc_depth if target == "epub" else config.print.toc_depth
+    entries = [TocEntry(chapter.title, href(chapter.slug), chapter.lang, section_entries(chapter, href, depth))
                for chapter in book.chapters]
     if book.comments:
-        entries.append({"title": "Reader comments", "href": href("reader-comments"), "lang": config.language})
+        entries.append(TocEntry("Reader comments", href("reader-comments"), config.language))
+    tocs[target] = tuple(entries)
     common = {"target": target, "toc_entries": entries}
     cover_html = renderer.render("cover.html", cover_src=_cover_src(cover, target),
                                  cover_alt=cover_alt(config), **common)
@@ -232,10 +259,10 @@ def _sections(book: Book, renderer: Renderer, target: str, cover: Cover) -> list
         parts.append(section("chapter", chapter.slug, chapter.title, html, "chapter", chapter.lang,
                              landmark="bodymatter" if index == 0 else None))
     if book.comments:
-        comments = [{"author": c.author, "date": c.date, "datetime": c.datetime_attribute,
-                     "content": Markup(_xhtml(c.html))} for c in book.comments]
+        every, top = threads(book.comments, lambda comment: Markup(_xhtml(comment.html)))
         parts.append(section("comments", "reader-comments", "Reader comments",
-                             renderer.render("comments.html", comments=comments, **common), "backmatter"))
+                             renderer.render("comments.html", comments=every, threads=top, **common),
+                             "backmatter"))
     parts.append(section("colophon", "colophon", "Colophon",
                          renderer.render("colophon.html", **common), "colophon"))
     return parts
@@ -263,6 +290,27 @@ def _chapter_layout(renderer: Renderer, chapter: Chapter, **context) -> str:
     return renderer.render(name, chapter=chapter, **context)
 
 
+def section_entries(chapter: Chapter, href, depth: int) -> tuple[TocEntry, ...]:
+    """The contents entries of a chapter's headings down to ``depth`` (the chapter is depth 1,
+    its ``##`` headings depth 2), nested as the headings are."""
+    root: list = []
+    stack: list[tuple[int, list]] = [(1, root)]
+    for heading in chapter.headings:
+        level = max(heading.level, 2)
+        if level > depth or not heading.id or not heading.text:
+            continue
+        while stack[-1][0] >= level:
+            stack.pop()
+        children: list = []
+        stack[-1][1].append((heading, children))
+        stack.append((level, children))
+
+    def entries(nodes: list) -> tuple[TocEntry, ...]:
+        return tuple(TocEntry(heading.text, href(chapter.slug, heading.id), chapter.lang, entries(children))
+                     for heading, children in nodes)
+    return entries(root)
+
+
 def _xhtml(html: str) -> str:
     return serialize_children(parse_fragment(html))
 
@@ -271,7 +319,8 @@ def _chapter_content(chapter: Chapter, chapter_file: dict[str, Chapter], href, t
     """A chapter's body with its ids and links made right for ``target``.
 
     In print every chapter shares one document, so ids get the chapter's slug as prefix;
-    links to ``other.md#anchor`` become links to the other chapter's section or document.
+    links to ``other.md#anchor`` (resolved by :mod:`.anchors`) become links to the other
+    chapter's section or document.
     """
     fragment = parse_fragment(chapter.html)
     if target == "print":
@@ -289,9 +338,9 @@ def _chapter_content(chapter: Chapter, chapter_file: dict[str, Chapter], href, t
         if parts.scheme or parts.netloc:
             continue
         if parts.path:
-            other = chapter_file.get(Path(unquote(parts.path)).name)
+            other = chapter_file.get(unquote(parts.path))
             if other is not None:
-                link.set("href", href(other.slug, parts.fragment))
+                link.set("href", href(other.slug, unquote(parts.fragment)))
         elif parts.fragment and target == "print":
             link.set("href", href(chapter.slug, parts.fragment))
     return serialize_children(fragment)

@@ -296,9 +296,18 @@ class PreviewHandler(BaseHTTPRequestHandler):
 
     server: PreviewServer
     protocol_version = "HTTP/1.1"
+    head_only = False
 
     def log_message(self, format: str, *args) -> None:
         """Keep the console for build reports, not one line per request."""
+
+    def do_HEAD(self) -> None:
+        """As GET, with the same status and headers, without the body."""
+        self.head_only = True
+        try:
+            self.do_GET()
+        finally:
+            self.head_only = False
 
     def do_GET(self) -> None:
         try:
@@ -434,7 +443,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        self.wfile.write(data)
+        if not self.head_only:
+            self.wfile.write(data)
 
     def _events(self, since: int) -> None:
         """A server-sent events stream: one event per change after generation ``since``."""
@@ -444,6 +454,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
+        if self.head_only:
+            return
         state = self.server.state
         try:
             while not state.stopping:

@@ -36,77 +36,90 @@ as one part.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from dataclasses import dataclass
+
+from ..errors import Diagnostics
 
 from ..pagelist import BODY_KINDS, PageStart
 from ..render import RenderedBook
-from ..stylesheets import stylesheet_path, stylesheet_text
-from ..writers.base import BuildSession
+from ..stylesheets import Stylesheet
 from . import workers
-from .layout import MINIMUM_DPI, PartLayout, _quiet_session, stylesheets_for
+from .context import LayoutContext
+from .fetcher import ConfinedFetcher
+from .layout import MINIMUM_DPI, PartLayout, stylesheets_for
+from .pagecss import page_css, pdf_identifier
 from .partcache import PartCache
 from .parts import Part, counts_across_parts, flip_start, shows_page_count, split, split_whole, with_placeholders
-from .schedule import MAX_SIDE_ROUNDS, Facts, PartWritten, Placement, last_counter, target_numbers
+from .schedule import (MAX_SIDE_ROUNDS, Facts, PartWritten, Placement, after_front, falls_on_other_side, last_counter,
+                       place, same_place, target_numbers)
 
-@dataclass
-class PagedBook:
-    """The laid-out print edition: part PDFs in order and what the other writers need."""
+@dataclass(frozen=True)
+class LaidOutBook:
+    """The laid-out print edition, the layout stage's result: what the paged writers and the EPUB's
+    page list need, and nothing they could change."""
 
-    parts: list[bytes | None]
-    borrowed: list[tuple[str, ...]]
-    page_starts: list[PageStart]
+    parts: tuple[bytes | None, ...]  # each part's tagged PDF (None when only the page list was asked for)
+    borrowed: tuple[tuple[str, ...], ...]  # the anchors each part names only to keep its links to others
+    page_starts: tuple[PageStart, ...]
     first_body: int  # index of the first chapter's first page
     pages: int
-    folios: list[str] = dataclasses.field(default_factory=list)
+    folios: tuple[str, ...] = ()
+    in_parts: bool = False  # laid out part by part (False: whole, as one part)
+    pdf: bytes | None = None  # the digital edition, S.pdf: the parts joined and cut to the trim
 
 
-def paged_book(rendered: RenderedBook, session: BuildSession, pdf: bool = True) -> PagedBook:
-    """The print edition laid out (once per build, shared by the PDF writers and the EPUB's page list)."""
-    key = "paged-book"
-    if key in session.cache and (not pdf or session.cache[key].parts[0] is not None):
-        return session.cache[key]
-    session.cache[key] = _paged_book(rendered, session, pdf or any(name in session.formats
-                                                                  for name in ("pdf", "print", "zine")))
-    return session.cache[key]
+def lay_out(rendered: RenderedBook, print_css: Stylesheet, source_date: dt.datetime, diagnostics: Diagnostics,
+            pdf: bool, store=None, progress=None) -> LaidOutBook:
+    """The layout stage: the print edition laid out, and with ``pdf`` its parts' PDFs and the digital
+    edition. ``store`` is the project's build cache, which keeps parts between builds;
+    ``progress(done, total)`` is told as parts are written."""
+    context = LayoutContext(rendered, print_css, page_css(rendered), source_date, diagnostics,
+                            ConfinedFetcher(rendered.config.project))
+    laid = lay_out_parts(context, pdf, store, progress)
+    if not pdf:
+        return laid
+    from .join import digital_edition
+    return dataclasses.replace(laid, pdf=digital_edition(laid.parts, laid.borrowed, laid.first_body,
+                                                         pdf_identifier(rendered)))
 
 
-def _paged_book(rendered: RenderedBook, session: BuildSession, pdf: bool) -> PagedBook:
-    stylesheets = stylesheets_for(rendered, session)
-    cache = PartCache(session.store, rendered, session) if session.store else None
-    css = stylesheet_text(rendered.config.project, stylesheet_path(rendered.config.project, "print.css"))
+def lay_out_parts(context: LayoutContext, pdf: bool, store=None, progress=None) -> LaidOutBook:
+    """The print edition laid out: in parts where that pays (and the stylesheet allows it), else whole."""
+    rendered, css = context.rendered, context.print_css.text
+    stylesheets = stylesheets_for(context)
+    cache = PartCache(store, context) if store else None
     hold = shows_page_count(css)
     parts = split(rendered)
-    if len(parts) > 1 and counts_across_parts(parts, css):
+    if len(parts) > 1 and (counts_across_parts(parts, css) or not worth_splitting(rendered, parts)):
         parts = [split_whole(rendered)]
-    result = _lay_out(parts, rendered, session, stylesheets, pdf, cache, hold)
+    result = _Layout(parts, context, stylesheets, pdf, cache, hold, progress).run()
     if result is None:
-        result = _lay_out([split_whole(rendered)], rendered, session, stylesheets, pdf, cache, hold)
+        result = _Layout([split_whole(rendered)], context, stylesheets, pdf, cache, hold, progress).run()
     if cache:
         cache.keep_used()
     return result
 
 
-def _lay_out(parts: list[Part], rendered: RenderedBook, session: BuildSession, stylesheets, pdf: bool,
-             cache: PartCache | None = None, hold: bool = False):
-    """Lay out and write ``parts``; None when they turn out not to split the book cleanly (or the front
-    matter's length changes), and the caller lays the book out whole.
+SPLIT_FROM_CHARACTERS = 0
+"""Print HTML below this size is laid out whole, in this process: forking, the parts' own layouts
+and the join would cost more than they save."""
 
-    The front matter's length and folios come first, from a layout of it without its
-    targets' numbers, made while the workers start; each later part's place then follows
-    from the parts before it, and the part is written as soon as its place is known (all at
-    the end when the stylesheet shows the page count). The contents are laid out last, with
-    the real numbers. Parts an earlier build stored are taken from the cache.
-    """
-    return _Layout(parts, rendered, session, stylesheets, pdf, cache, hold).run()
+
+def worth_splitting(rendered: RenderedBook, parts: list[Part]) -> bool:
+    """Whether laying the book out in parts pays: a book big enough (see ``SPLIT_FROM_CHARACTERS``)."""
+    return len(rendered.print_html) >= SPLIT_FROM_CHARACTERS
 
 
 class _Layout:
     """One run of :func:`_lay_out`: the parts' facts and results as they come in."""
 
-    def __init__(self, parts, rendered, session, stylesheets, pdf, cache, hold):
-        self.parts, self.rendered, self.session, self.stylesheets = parts, rendered, session, stylesheets
+    def __init__(self, parts, context: LayoutContext, stylesheets, pdf, cache, hold, progress=None):
+        self.parts, self.context, self.stylesheets = parts, context, stylesheets
+        self.rendered = context.rendered
+        self.progress = progress or (lambda done, total: None)
         self.pdf, self.cache, self.hold = pdf, cache, hold
-        self.body_sections, self.first_body = _body(rendered)
+        self.body_sections, self.first_body = _body(self.rendered)
         self.anchors = frozenset(name for part in parts for name in part.ids)
         self.current = {part.index: part for part in parts[1:]}
         self.workers = min(workers.workers_wanted(), len(self.current))
@@ -119,11 +132,14 @@ class _Layout:
         self.awaiting: dict[int, Placement] = {}  # parts to lay out (again) before they are written
         self.in_stream: set[int] = set()  # parts whose current version the stream holds, laid out
         self.waiting = 0  # writes asked for and not yet answered
+        self.expected: dict[int, Facts] = {}  # parts laid out again with numbers: their facts before
+        self.failed = False  # a part laid out again no longer fits its place
+        self.all_placed = False
 
     def _open(self, parts: list[Part]):
         if self.stream is None:
-            self.stream = (workers.Stream(parts, self.workers, self.rendered, self.session, self.stylesheets)
-                           if self.workers > 1 else workers.LocalStream(parts, self.rendered, self.session, self.stylesheets))
+                self.stream = (workers.Stream(parts, self.workers, self.context, self.stylesheets) if self.workers > 1
+                           else workers.LocalStream(parts, self.context, self.stylesheets))
         return self.stream
 
     def run(self):
@@ -133,11 +149,17 @@ class _Layout:
         pending = [part for index, part in sorted(self.current.items()) if index not in self.facts]
         if pending:
             self._open(pending)
-        fronts = FrontLayouts(self.rendered, self.session, self.stylesheets, self.cache)
+        fronts = FrontLayouts(self.context, self.stylesheets, self.cache)
         try:
-            guess = fronts.facts(self.parts[0])
-            if not guess.splits or not self._place_all(guess):
-                return None
+            with workers.terminated_as_exit():
+                guess = fronts.facts(self.parts[0])
+                if not guess.splits or not self._place_all(guess):
+                    return None
+        except BaseException:
+            if self.stream is not None:
+                self.stream.close(abort=True)
+                self.stream = None
+            raise
         finally:
             if self.stream is not None:
                 self.stream.close()
@@ -152,46 +174,62 @@ class _Layout:
                                   self.first_body, self.anchors)
             self.fresh.add(0)
         self.written[0] = stored
+        self.progress(len(self.written), len(self.parts))
         defined = {name for fact in self.facts.values() for name in fact.anchors}
         if any(name not in defined for result in self.written.values() for name in result.borrowed):
             return None  # a link to an element that has no place on a page: the whole layout drops it
         if self.cache:
             for index in self.fresh:
                 self.cache.store_written(self.current[index], self.placements[index], self.written[index])
-        return _assemble(self.parts, self.facts, self.written, self.rendered, self.session)
+        return _assemble(self.parts, self.facts, self.written, self.context)
 
     def _place_all(self, front: Facts) -> bool:
         """Place every later part in book order, writing each as its place is known; False when one does not split."""
-        last, offset, flips = last_counter(front), front.kept, {}
+        cursor, flips = after_front(front), {}
         order, position = sorted(self.current), 0
-        while True:
+        while not self.failed:
             if position < len(order) and order[position] in self.facts:
                 index = order[position]
                 fact = self.facts[index]
                 if not fact.splits:
                     return False
-                if fact.kept and fact.first_left != (offset % 2 == 1):
+                if falls_on_other_side(cursor, fact):
                     flips[index] = flips.get(index, 0) + 1
                     if flips[index] > MAX_SIDE_ROUNDS:
                         return False
                     self._flip(index)
                     continue
-                self.placements[index] = Placement(last - fact.before, None)
-                if not self.hold:
+                self.placements[index], cursor = place(cursor, fact)
+                if not self.hold and not self._needs_numbers(index):
                     self._write(index)
-                if fact.kept:
-                    last = fact.values[-1] + (0 if fact.reset[-1] else self.placements[index].shift)
-                offset += fact.kept
                 position += 1
-            elif position == len(order) and self.hold and self.total is None:
-                self.total = offset
-                for index in order:
-                    self.placements[index] = dataclasses.replace(self.placements[index], total=self.total)
-                    self._write(index)
+            elif position == len(order) and not self.all_placed:
+                self.all_placed = True
+                self.total = cursor.pages if self.hold else None
+                self._write_the_rest(order, front)
             elif position == len(order) and not self.waiting and not self.awaiting:
                 return True
             else:
                 self._receive()
+        return False
+
+    def _needs_numbers(self, index: int) -> bool:
+        """Whether part ``index`` shows page numbers of targets in other parts (``target-counter()``)."""
+        return bool(self.current[index].links_out) and self.facts[index].missing_targets
+
+    def _write_the_rest(self, order: list[int], front: Facts) -> None:
+        """Once every part is placed: write those held back, the ones that show the page count (with it)
+        and the ones that show their targets' page numbers (laid out again with them)."""
+        for index in order:
+            if self.hold:
+                self.placements[index] = dataclasses.replace(self.placements[index], total=self.total)
+            if self._needs_numbers(index):
+                numbers = target_numbers(self.current[index].links_out, {0: front, **self.facts},
+                                         {0: Placement(0, None), **self.placements})
+                html, extra = with_placeholders(self.current[index], numbers)
+                self._lay_out_again(index, dataclasses.replace(self.current[index], html=html, extra_css=extra))
+            elif self.hold:
+                self._write(index)
 
     def _flip(self, index: int) -> None:
         """Lay part ``index`` out again, starting on the other side."""
@@ -203,6 +241,21 @@ class _Layout:
         if known:
             self.facts.update(known)
         else:
+            self._open([]).send(index, ("layout", part))
+
+    def _lay_out_again(self, index: int, part: Part) -> None:
+        """Have ``part`` (part ``index`` with its targets' numbers) written at the place its first layout got."""
+        before = self.facts.pop(index)
+        self.current[index] = part
+        self.in_stream.discard(index)
+        known = _cached_facts(self.cache, [part])
+        if known:
+            self.facts.update(known)
+            self.failed = self.failed or not same_place(before, known[index])
+            self._write(index)
+        else:
+            self.expected[index] = before
+            self.awaiting[index] = self.placements[index]
             self._open([]).send(index, ("layout", part))
 
     def _write(self, index: int) -> None:
@@ -226,6 +279,8 @@ class _Layout:
             self.in_stream.add(value.index)
             if self.cache:
                 self.cache.store_facts(self.current[value.index], value)
+            if value.index in self.expected:
+                self.failed = self.failed or not same_place(self.expected.pop(value.index), value)
             if value.index in self.awaiting:
                 del self.awaiting[value.index]
                 self._write(value.index)
@@ -233,6 +288,7 @@ class _Layout:
             self.written[value.index] = value
             self.fresh.add(value.index)
             self.waiting -= 1
+            self.progress(len(self.written), len(self.parts))
 
 
 def _body(rendered: RenderedBook) -> tuple[list[str], str | None]:
@@ -241,25 +297,26 @@ def _body(rendered: RenderedBook) -> tuple[list[str], str | None]:
     return body, first
 
 
-def _assemble(parts: list[Part], facts: dict[int, Facts], written: dict[int, PartWritten], rendered: RenderedBook,
-              session: BuildSession) -> PagedBook:
+def _assemble(parts: list[Part], facts: dict[int, Facts], written: dict[int, PartWritten],
+              context: LayoutContext) -> LaidOutBook:
     """The laid-out book from its parts' facts and results; their warnings reported once."""
     for index in sorted(facts):
         for warning in facts[index].warnings + written[index].warnings:
-            session.diagnostics.warnings.append(warning)
-    _warn_low_resolution(facts, rendered, session)
-    _dedupe_warnings(session)
+            context.diagnostics.warnings.append(warning)
+    _warn_low_resolution(facts, context)
+    _dedupe_warnings(context.diagnostics)
     offsets, offset = {}, 0
     for index in sorted(facts):
         offsets[index] = offset
         offset += facts[index].kept
     starts = [start for index in sorted(written) for _, start in _with_folios(written[index])]
-    return PagedBook(parts=[written[index].pdf for index in sorted(written)],
-                     borrowed=[written[index].borrowed for index in sorted(written)],
-                     page_starts=starts,
-                     first_body=offsets[1] if len(parts) > 1 else _first_body_in(facts[0], rendered),
-                     pages=offset,
-                     folios=[folio for index in sorted(written) for folio in written[index].folios])
+    return LaidOutBook(parts=tuple(written[index].pdf for index in sorted(written)),
+                       borrowed=tuple(written[index].borrowed for index in sorted(written)),
+                       page_starts=tuple(starts),
+                       first_body=offsets[1] if len(parts) > 1 else _first_body_in(facts[0], context.rendered),
+                       pages=offset,
+                       folios=tuple(folio for index in sorted(written) for folio in written[index].folios),
+                       in_parts=len(parts) > 1)
 
 
 def _cached_facts(cache, parts) -> dict[int, Facts]:
@@ -283,13 +340,13 @@ def _first_body_in(facts: Facts, rendered: RenderedBook) -> int:
 class FrontLayouts:
     """The front matter's layouts, made in this process (it is small), kept until one is written."""
 
-    def __init__(self, rendered: RenderedBook, session: BuildSession, stylesheets, cache: PartCache | None):
-        self.rendered, self.session, self.stylesheets, self.cache = rendered, session, stylesheets, cache
+    def __init__(self, context: LayoutContext, stylesheets, cache: PartCache | None):
+        self.context, self.stylesheets, self.cache = context, stylesheets, cache
         self.layouts: dict[Part, PartLayout] = {}
 
     def _lay_out(self, placed: Part) -> PartLayout:
         if placed not in self.layouts:
-            self.layouts[placed] = PartLayout(placed, self.rendered, _quiet_session(self.session), self.stylesheets)
+            self.layouts[placed] = PartLayout(placed, self.context.quiet(), self.stylesheets)
         return self.layouts[placed]
 
     def facts(self, placed: Part) -> Facts:
@@ -320,22 +377,22 @@ def _numbered_front(front: Part, facts: dict[int, Facts], placements: dict[int, 
     return placed, found
 
 
-def _warn_low_resolution(facts: dict[int, Facts], rendered: RenderedBook, session: BuildSession) -> None:
+def _warn_low_resolution(facts: dict[int, Facts], context: LayoutContext) -> None:
     worst: dict[str, float] = {}
     for fact in facts.values():
         for href, dpi in fact.dpi.items():
             worst[href] = min(dpi, worst.get(href, dpi))
     for href, dpi in sorted(worst.items()):
         if dpi < MINIMUM_DPI:
-            session.diagnostics.warn(f"image '{href}' prints at {dpi:.0f} dpi, under {MINIMUM_DPI} dpi: "
-                                     "use a larger image or print it smaller", rendered.config.manuscript / href)
+            context.diagnostics.warn(f"image '{href}' prints at {dpi:.0f} dpi, under {MINIMUM_DPI} dpi: "
+                                     "use a larger image or print it smaller", context.rendered.config.manuscript / href)
 
 
-def _dedupe_warnings(session: BuildSession) -> None:
+def _dedupe_warnings(diagnostics) -> None:
     seen, unique = set(), []
-    for warning in session.diagnostics.warnings:
+    for warning in diagnostics.warnings:
         key = (warning.message, str(warning.path), warning.line)
         if key not in seen:
             seen.add(key)
             unique.append(warning)
-    session.diagnostics.warnings[:] = unique
+    diagnostics.warnings[:] = unique

@@ -17,31 +17,30 @@ from urllib.parse import quote, unquote, urlsplit
 
 from PIL import Image, UnidentifiedImageError
 
-from ..errors import Diagnostics
 from ..fetch import RefusedFetch, read_confined
 from ..render import RenderedBook
-from ..stylesheets import check_stylesheet, stylesheet_path, stylesheet_text
-from ..writers.base import BuildSession
 from . import weasy
-from .pagecss import page_rules, pdf_identifier
+from .context import LayoutContext
+from .pagecss import pdf_identifier
 from .parts import LEAD_GHOST, TRAIL_GHOST, Part
 from .schedule import Facts, PartWritten, Placement, folio_strings
 from .starts import page_starts
-from .watch import fetcher, watched
+from .watch import watched
 
 class PartLayout:
     """One part laid out by WeasyPrint in this process, kept until it is written."""
 
-    def __init__(self, part: Part, rendered: RenderedBook, session: BuildSession, stylesheets):
+    def __init__(self, part: Part, context: LayoutContext, stylesheets):
         self.part = part
-        self.rendered = rendered
-        self.session = session
+        self.context = context
+        self.rendered = context.rendered
         if part.extra_css:
             stylesheets = [*stylesheets, weasy.CSS(string=part.extra_css)]
-        with watched(rendered, session), weasy.margin_box_records() as self.records:
-            html = weasy.HTML(string=part.html, base_url=str(rendered.config.manuscript) + "/",
-                              url_fetcher=fetcher(rendered, session))
+        with watched(context) as log, weasy.margin_box_records() as self.records:
+            html = weasy.HTML(string=part.html, base_url=str(self.rendered.config.manuscript) + "/",
+                              url_fetcher=context.fetcher)
             self.document = html.render(stylesheets=stylesheets)
+        self.missing_targets = any(weasy.is_missing_target(message) for message, _ in log.messages)
         self.pages = self.document.pages
         self.first, self.end, self.splits = self._kept_range()
         self.kept = self.pages[self.first:self.end]
@@ -85,7 +84,8 @@ class PartLayout:
             before=values[self.first - 1] if self.first else 0,
             first_left=first_page is not None and weasy.page_side(first_page) == "left",
             anchors=anchors, splits=self.splits, dpi=image_resolutions(self.kept, self.rendered),
-            warnings=list(self.session.diagnostics.warnings))
+            missing_targets=self.missing_targets,
+            warnings=list(self.context.diagnostics.warnings))
 
     def write(self, placement: Placement, pdf: bool, body_sections: list[str], first_body: str,
               anchors: frozenset[str] = frozenset()) -> PartWritten:
@@ -109,7 +109,7 @@ class PartLayout:
         data, borrowed = None, ()
         if pdf:
             data, borrowed = self._pdf(anchors)
-        return PartWritten(self.part.index, data, borrowed, starts, folios, list(self.session.diagnostics.warnings))
+        return PartWritten(self.part.index, data, borrowed, starts, folios, list(self.context.diagnostics.warnings))
 
     def _pdf(self, anchors: frozenset[str]) -> tuple[bytes, tuple[str, ...]]:
         """The part's kept pages as ``pdf/ua-1``; the ``anchors`` of other parts that it links to are named
@@ -122,10 +122,10 @@ class PartLayout:
             for name in borrowed:
                 self.kept[0].anchors[name] = (0, 0, 0, 0)
         relative_file_links(document, self.rendered.config.manuscript)
-        stamp = self.session.source_date.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = self.context.source_date.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         document.metadata.created = document.metadata.modified = stamp
         document.metadata.lang = self.rendered.config.language
-        with watched(self.rendered, self.session):
+        with watched(self.context):
             data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=pdf_identifier(self.rendered))
         return data, borrowed
 
@@ -183,22 +183,12 @@ def _pixel_size(rendered: RenderedBook, path: Path) -> tuple[int, int] | None:
         return None
 
 
-def stylesheets_for(rendered: RenderedBook, session: BuildSession) -> list:
+def stylesheets_for(context: LayoutContext) -> list:
     """The project's print.css and zinepress's page rules, as WeasyPrint stylesheets."""
-    config = rendered.config
-    confined = fetcher(rendered, session)
-    css_path = stylesheet_path(config.project, "print.css")
-    check_stylesheet(config.project, css_path)
-    with watched(rendered, session, reading=css_path):
-        sheets = [weasy.CSS(string=stylesheet_text(config.project, css_path), base_url=str(css_path),
-                            url_fetcher=confined)]
-    with watched(rendered, session):
-        sheets.append(weasy.CSS(string=page_rules(rendered, session), url_fetcher=confined))
+    css = context.print_css
+    with watched(context, reading=css.path):
+        sheets = [weasy.CSS(string=css.text, base_url=str(css.path), url_fetcher=context.fetcher)]
+    with watched(context):
+        sheets.append(weasy.CSS(string=context.page_css, url_fetcher=context.fetcher))
     return sheets
 
-
-def _quiet_session(session: BuildSession) -> BuildSession:
-    """A session like ``session`` whose warnings stay apart (each part reports its own)."""
-    quiet = BuildSession(session.rendered, session.source_date, Diagnostics(), session.formats)
-    quiet.cache = {key: value for key, value in session.cache.items() if key == "weasyprint-fetcher"}
-    return quiet

@@ -8,7 +8,6 @@ from io import BytesIO
 from PIL import Image
 
 from ..render import RenderedBook
-from ..writers.base import BuildSession
 
 def pdf_identifier(rendered: RenderedBook) -> bytes:
     """A stable PDF /ID from the book's identifier, so builds are reproducible."""
@@ -56,8 +55,3 @@ def page_css(rendered: RenderedBook) -> str:
     if fonts.code:
         rules.append(f"code, pre, kbd, samp {{ font-family: {fonts.code}; }}")
     return "\n".join(rules)
-
-
-def page_rules(rendered: RenderedBook, session: BuildSession) -> str:
-    """:func:`page_css` once per build (the cover's ground colour is read from the decoded cover)."""
-    return session.once("print-page-css", lambda: page_css(rendered))

@@ -6,11 +6,9 @@ import dataclasses
 import hashlib
 import json
 
+from ..cache import INPUT_FOLDERS, BuildCache, file_digest, font_folders, tool_fingerprint, walk_files
 from ..pagelist import PageStart
-from ..render import RenderedBook
-from ..stylesheets import check_stylesheet, stylesheet_path
-from ..writers.base import BuildSession
-from .pagecss import page_rules
+from .context import LayoutContext
 from .parts import Part
 from .schedule import Facts, PartWritten, Placement
 
@@ -23,17 +21,15 @@ class PartCache:
     of the latest build are kept.
     """
 
-    def __init__(self, store, rendered: RenderedBook, session: BuildSession):
-        from ..cache import INPUT_FOLDERS, _font_folders, _walk, file_digest, tool_fingerprint
+    def __init__(self, store: BuildCache, context: LayoutContext):
         self.store = store
         self.folder = store.folder / "layout"
-        config = rendered.config
-        digest = hashlib.sha256(f"{tool_fingerprint()}\n{_font_folders()}\n{session.source_date.isoformat()}\n"
-                                f"{config.identifier}\n{config.language}\n{page_rules(rendered, session)}\n".encode())
-        css_path = stylesheet_path(config.project, "print.css")
-        files = [path for folder in INPUT_FOLDERS for path in _walk(config.project / folder, (store.folder,))
+        config = context.rendered.config
+        digest = hashlib.sha256(f"{tool_fingerprint()}\n{font_folders()}\n{context.source_date.isoformat()}\n"
+                                f"{config.identifier}\n{config.language}\n{context.page_css}\n".encode())
+        files = [path for folder in INPUT_FOLDERS for path in walk_files(config.project / folder, (store.folder,))
                  if path.suffix.lower() not in (".md", ".markdown")]  # chapters are in the parts' HTML
-        files += [reference.path for reference in check_stylesheet(config.project, css_path)]
+        files += [reference.path for reference in context.print_css.references]
         for path in files:
             try:
                 digest.update(f"{path}\0{file_digest(path)}\n".encode())
@@ -58,7 +54,7 @@ class PartCache:
         data = self._read(f"{self._key(part)}.facts.json")
         try:
             record = json.loads(data)
-            record["warnings"] = [self.store._problem(problem) for problem in record["warnings"]]
+            record["warnings"] = [self.store.problem_from(problem) for problem in record["warnings"]]
             return Facts(**{**record, "index": part.index})
         except (TypeError, ValueError, KeyError):
             return None
@@ -73,13 +69,13 @@ class PartCache:
                 return None
             return PartWritten(part.index, document, tuple(record["borrowed"]),
                            [(page, PageStart(**start)) for page, start in record["starts"]],
-                           record["folios"], [self.store._problem(problem) for problem in record["warnings"]])
+                           record["folios"], [self.store.problem_from(problem) for problem in record["warnings"]])
         except (TypeError, ValueError, KeyError):
             return None
 
     def store_facts(self, part: Part, facts: Facts) -> None:
         record = dataclasses.asdict(facts)
-        record["warnings"] = [self.store._record(problem) for problem in facts.warnings]
+        record["warnings"] = [self.store.problem_record(problem) for problem in facts.warnings]
         self._write(f"{self._key(part)}.facts.json", json.dumps(record).encode())
 
     def store_written(self, part: Part, placement: Placement, written: PartWritten) -> None:
@@ -89,7 +85,7 @@ class PartCache:
         self._write(f"{name}.json", json.dumps({
             "pdf": written.pdf is not None, "borrowed": list(written.borrowed),
             "starts": [[page, dataclasses.asdict(start)] for page, start in written.starts],
-            "folios": written.folios, "warnings": [self.store._record(problem) for problem in written.warnings],
+            "folios": written.folios, "warnings": [self.store.problem_record(problem) for problem in written.warnings],
         }).encode())
 
     def keep_used(self) -> None:

@@ -150,10 +150,9 @@ def shows_page_count(css: str) -> bool:
 
 def counts_across_parts(parts: list[Part], css: str) -> bool:
     """Whether the book numbers something through parts that a part cannot know before it is laid out:
-    pages to targets in other parts (``target-counter()`` outside the front matter), or footnotes
-    numbered through the book (``float: footnote`` without a ``counter-reset`` of ``footnote``)."""
-    if "target-" in css and any(part.links_out for part in parts[1:]):
-        return True
+    footnotes numbered through the book (``float: footnote`` without a ``counter-reset`` of
+    ``footnote``). Pages of targets in other parts (``target-counter()``) are given to the parts
+    that show them (:func:`with_placeholders`)."""
     through = (re.search(r"float\s*:\s*footnote", css) is not None
                and re.search(r"counter-reset\s*:[^;}]*\bfootnote\b", css) is None)
     return through and sum('class="footnote-note"' in part.html for part in parts) > 1

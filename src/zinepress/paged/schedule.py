@@ -29,6 +29,7 @@ class Facts:
     anchors: dict[str, int]  # id → kept page index
     splits: bool  # the part's sections start and end on pages of their own
     dpi: dict[str, float]  # worst print resolution per image href
+    missing_targets: bool = False  # it shows a target's page number or text that lives in another part
     warnings: list[Problem] = field(default_factory=list)
 
 
@@ -55,6 +56,41 @@ class PartWritten:
 def last_counter(facts: Facts) -> int:
     """The page counter on a part's last page, as laid out (the front matter is not moved)."""
     return facts.values[-1] if facts.kept else facts.before
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where the book stands after the parts placed so far: the last page's counter and the page count."""
+
+    last: int
+    pages: int
+
+
+def after_front(front: Facts) -> Cursor:
+    """The book after its front matter, which is never moved."""
+    return Cursor(last_counter(front), front.kept)
+
+
+def falls_on_other_side(cursor: Cursor, fact: Facts) -> bool:
+    """Whether the part, placed next, would start on the other side than the one it was laid out on
+    (the book's page ``cursor.pages`` is a left-hand page when it is odd, counting from 0)."""
+    return bool(fact.kept) and fact.first_left != (cursor.pages % 2 == 1)
+
+
+def place(cursor: Cursor, fact: Facts) -> tuple[Placement, Cursor]:
+    """The part's placement next in the book, and the book after it.
+
+    Its counter moves on from the last page before it, unless the part resets the counter itself.
+    """
+    shift = cursor.last - fact.before
+    last = (fact.values[-1] + (0 if fact.reset[-1] else shift)) if fact.kept else cursor.last
+    return Placement(shift, None), Cursor(last, cursor.pages + fact.kept)
+
+
+def same_place(before: Facts, after: Facts) -> bool:
+    """Whether a part laid out again (with its targets' page numbers) still fits where it was placed."""
+    return (after.splits and after.kept == before.kept and after.first_left == before.first_left
+            and after.before == before.before and after.values == before.values and after.reset == before.reset)
 
 
 def target_numbers(links: tuple[str, ...], facts: dict[int, Facts], placements: dict[int, Placement]) -> dict[str, int]:

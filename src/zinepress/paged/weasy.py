@@ -29,7 +29,7 @@ GENERATED = ("::before", "::after", "::marker", "::footnote-call", "::footnote-m
 VERSION = weasyprint.__version__
 
 __all__ = ["CSS", "HTML", "LOGGER", "URLFetcher", "URLFetcherResponse", "VERSION", "check_internals",
-           "content_boxes", "folio_style", "is_image", "margin_box_records", "page_counter_changes", "page_side",
+           "content_boxes", "folio_style", "is_image", "is_missing_target", "margin_box_records", "page_counter_changes", "page_side",
            "remake_margin_boxes", "replaced_boxes", "root_element", "srgb_profile"]
 
 _records: contextvars.ContextVar[list | None] = contextvars.ContextVar("zinepress_margin_records", default=None)
@@ -92,6 +92,12 @@ def remake_margin_boxes(context, page_box, state, number: int) -> None:
     kept = [child for child in page_box.children if not isinstance(child, boxes.MarginBox)]
     page_box.children = tuple(kept) + tuple(_own_make_margin_boxes(context, page_box, state))
     layout_backgrounds(page_box, context.get_image_from_uri)
+
+
+def is_missing_target(message: str) -> bool:
+    """Whether a log message of WeasyPrint's says that ``target-counter()`` or ``target-text()`` named an
+    anchor the document does not hold."""
+    return "target points to undefined anchor" in message
 
 
 def page_side(page) -> str:

@@ -16,7 +16,7 @@ import io
 import re
 import uuid
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lxml import etree
@@ -26,6 +26,7 @@ from PIL import Image, ImageOps
 from ..atomic import write_atomically
 from ..cover import Cover
 from ..derived import DerivedCache, derived_cache
+from ..printing import read_steps
 from ..render import RenderedBook, Renderer
 from .base import BuildSession, Writer, Written
 
@@ -53,6 +54,7 @@ class Download:
     media_type: str
     size: int
     sha256: str
+    steps: tuple[str, ...] = ()  # how to print it (a zine)
 
     @property
     def size_label(self) -> str:
@@ -92,7 +94,8 @@ class SiteWriter(Writer):
     def write(self, rendered: RenderedBook, folder: Path, session: BuildSession,
               outputs: tuple[Written, ...] = ()) -> list[Path]:
         config = rendered.config
-        books = [describe(output.path, getattr(output.writer, "description", output.writer.name))
+        books = [replace(describe(output.path, _description(output)), steps=read_steps(output.path))
+                 if output.writer.name == "zine" else describe(output.path, _description(output))
                  for output in outputs]
         if not books:
             session.diagnostics.warn("the downloads page lists no book: build a book format first, or with 'site'",
@@ -115,6 +118,12 @@ class SiteWriter(Writer):
         page = Renderer(rendered.book).render("site.html", **context)
         written.append(write_atomically(folder / "index.html", page.encode("utf-8")))
         return written
+
+
+def _description(output: Written) -> str:
+    """What a listed file is: its writer's description, or the writer's words for that file."""
+    describe_file = getattr(output.writer, "describe", None)
+    return describe_file(output.path) if describe_file else getattr(output.writer, "description", output.writer.name)
 
 
 def write_cover(cover: Cover, folder: Path, cache: DerivedCache | None = None) -> list[Download]:
