@@ -26,7 +26,7 @@ from .comments.book import threads
 from .config import Config
 from .cover import Cover, cover_for
 from .derived import DerivedCache
-from .errors import ProjectError
+from .errors import ProjectError, line_of
 from .fetch import ConfinedLoader
 from .manuscript import Book, Chapter
 from .xhtml import parse_fragment, serialize_children
@@ -255,7 +255,7 @@ def _sections(book: Book, renderer: Renderer, target: str, cover: Cover,
                      renderer.render("titlepage.html", **common), "titlepage"),
              section("toc", "toc", "Contents", renderer.render("toc.html", **common), "toc", landmark="toc")]
     for index, (chapter, content) in enumerate(chapters):
-        html = renderer.render(f"{chapter.layout}.html", chapter=chapter, content=content, **common)
+        html = _chapter_layout(renderer, chapter, content=content, **common)
         parts.append(section("chapter", chapter.slug, chapter.title, html, "chapter", chapter.lang,
                              landmark="bodymatter" if index == 0 else None))
     if book.comments:
@@ -266,6 +266,28 @@ def _sections(book: Book, renderer: Renderer, target: str, cover: Cover,
     parts.append(section("colophon", "colophon", "Colophon",
                          renderer.render("colophon.html", **common), "colophon"))
     return parts
+
+
+def _chapter_layout(renderer: Renderer, chapter: Chapter, **context) -> str:
+    """A chapter in its layout; a layout that does not exist is an error at the chapter's ``layout:`` line."""
+    name = f"{chapter.layout}.html"
+    try:
+        renderer.environment.get_template(name)
+        missing = False
+    except jinja2.TemplateNotFound as error:
+        missing = error.name == name
+    except jinja2.TemplateError:
+        missing = False  # reported by Renderer.render, at its line
+    except (ValueError, OSError):
+        missing = True
+    if missing:
+        try:
+            line = line_of(chapter.source.read_text(encoding="utf-8"), "layout:")
+        except (OSError, UnicodeDecodeError):
+            line = None
+        raise ProjectError(f"no layout named '{chapter.layout}': add layouts/{name} or use 'chapter'",
+                           chapter.source, line)
+    return renderer.render(name, chapter=chapter, **context)
 
 
 def section_entries(chapter: Chapter, href, depth: int) -> tuple[TocEntry, ...]:
