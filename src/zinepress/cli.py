@@ -2,7 +2,7 @@
 
 Exit codes: 0 success; 1 a problem in the project, printed as ``path:line: error: …``
 without a traceback; 2 wrong usage; 3 a bug in zinepress (its traceback is written to a
-file); 130 interrupted.
+file); 130 interrupted (Ctrl-C), 143 stopped by SIGTERM.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from .build import ALL_FORMATS, BuildOptions, build
+from .build import ALL_FORMATS, BuildOptions, Terminated, build
 from .errors import ProjectError, display_path
 from .progress import progress_for
 
@@ -75,6 +75,9 @@ def build_command(project: Path, out: Path | None, formats: tuple[str, ...], str
         click.echo(str(warning), err=True)
     for path in result.outputs:
         click.echo(f"wrote {display_path(path)}")
+    from .printing import summary_lines
+    for line in summary_lines(result.outputs):
+        click.echo(line)
 
 
 @cli.command("new")
@@ -122,29 +125,40 @@ def serve_command(project: Path, port: int) -> None:
         raise click.BadParameter(str(error), param_hint="--port") from None
 
 
+CHECK_NAMES = ("epubcheck", "ace", "accessibility", "links", "preflight", "downloads")
+
+
 @cli.command("check")
 @click.argument("project", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON, for machines.")
+@click.option("--skip", "skip", type=click.Choice(CHECK_NAMES), multiple=True, metavar="NAME",
+              help=f"Leave a check out on purpose; repeat for several ({', '.join(CHECK_NAMES)}).")
 @output_options
-def check_command(project: Path, as_json: bool, quiet: bool, verbose: bool) -> None:
-    """Check PROJECT before release: exit 0 only when every check passes.
+def check_command(project: Path, as_json: bool, skip: tuple[str, ...], quiet: bool, verbose: bool) -> None:
+    """Check PROJECT before release: exit 0 only when every check ran and passed.
 
     Builds into a temporary folder, then reports in one table: the build's warnings,
-    EPUBCheck, Ace by DAISY (when Node.js and Chromium are present), alt text, heading
-    order, languages and contrast, links and anchors, the preflight of every PDF (page
-    boxes, fonts, image resolution, PDF/X, zine page count) and the downloads page.
+    EPUBCheck, Ace by DAISY, alt text, heading order, languages and contrast, links and
+    anchors, the preflight of every PDF (page boxes, fonts, image resolution, PDF/X, zine
+    page count) and the downloads page. A check that cannot run here is "not verified" and
+    fails the gate, unless left out with --skip.
+
+    Ace is the `ace` command on PATH; otherwise the first check installs it with npm into
+    $XDG_CACHE_HOME/zinepress/ace (ZINEPRESS_ACE_HOME moves it), announcing this one use of
+    the network. It needs Node.js 20 or newer and chromium.
 
     \b
     Examples:
       zinepress check
       zinepress check my-book --json > report.json
+      zinepress check --skip ace        # on a machine without Node.js
       zinepress check --quiet || echo "not ready"
     """
     from .check import check
     from .report import print_report
     progress = progress_for(quiet or as_json, verbose)
     try:
-        report = check(project, progress)
+        report = check(project, progress, frozenset(skip))
     finally:
         progress.close()
     if as_json:
@@ -214,12 +228,10 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as error:
         error.show()
         return error.exit_code
-    except click.Abort:
-        click.echo("interrupted", err=True)
-        return 130
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        return 130
+    except (click.Abort, KeyboardInterrupt) as error:
+        stopped = isinstance(error, Terminated) or isinstance(error.__cause__, Terminated)
+        click.echo("terminated" if stopped else "interrupted", err=True)
+        return 143 if stopped else 130
     except Exception as error:  # noqa: BLE001 - a bug in zinepress: report it briefly, then stop
         return internal_error(error)
     return code if isinstance(code, int) else 0

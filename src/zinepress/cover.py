@@ -2,27 +2,38 @@
 
 The generated cover (1600 × 2560 px, PNG) sets the title, subtitle and authors in the
 book's serif face on a quiet coloured ground. It is deterministic: the same metadata
-gives the same bytes.
+gives the same bytes, so it is kept in the derived cache by the metadata, the font files
+it is set in and this module's own code.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
+import re
 import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
+import PIL
 from PIL import Image, ImageDraw, ImageFont
 
-from .config import Config
+from .config import Config, setting_line
+from .derived import DerivedCache
 from .errors import ProjectError
 from .fetch import RefusedFetch, read_confined
+from .markup import image_problem
 
 COVER_SIZE = (1600, 2560)
 GROUNDS = [("#1f2a44", "#f4efe6", "#c9a96e"), ("#3b1f2b", "#f6ede8", "#d8a48f"),
            ("#17332f", "#eef3ee", "#a9c5a0"), ("#2d2a26", "#f3eee4", "#d6b25e")]
 COVER_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+SCRIPT_FAMILIES = ((re.compile(r"[\u0590-\u05ff\ufb1d-\ufb4f]"), "Noto Serif Hebrew"),
+                   (re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]"),
+                    "Noto Naskh Arabic"),
+                   (re.compile(r"[\u2e80-\uffff]"), "Noto Serif CJK KR"))
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,7 @@ class Cover:
     media_type: str
     width: int
     height: int
+    missing: str = ""  # characters of a generated cover's text that its fonts cannot show
 
 
 @lru_cache(maxsize=8)
@@ -47,10 +59,37 @@ def _font_file(family: str) -> str | None:
     return result.stdout.strip() or None
 
 
+def _family(text: str, italic: bool = False) -> str:
+    """The fontconfig pattern of the face that sets ``text``: by its script, EB Garamond for Latin."""
+    for pattern, family in SCRIPT_FAMILIES:
+        if pattern.search(text):
+            return f"{family}:style=Regular"
+    return f"EB Garamond:style={'Italic' if italic else 'Regular'}"
+
+
+@lru_cache(maxsize=8)
+def _characters(path: str) -> frozenset[int]:
+    """The characters a font file has glyphs for."""
+    from fontTools.ttLib import TTFont
+    try:
+        with TTFont(path, fontNumber=0, lazy=True) as font:
+            return frozenset(font.getBestCmap() or {})
+    except Exception:  # noqa: BLE001 - a font fontTools cannot read covers nothing we can vouch for
+        return frozenset()
+
+
+def missing_characters(config: Config) -> str:
+    """The characters of the cover's text that its fonts cannot show (they would be empty boxes)."""
+    missing: dict[str, None] = {}
+    for text in (config.title, config.subtitle or "", ", ".join(config.authors), config.publisher or ""):
+        path = _font_file(_family(text)) if text else None
+        covered = _characters(path) if path else frozenset()
+        missing.update((char, None) for char in text if not char.isspace() and ord(char) not in covered)
+    return "".join(missing)
+
+
 def _font(text: str, size: int, italic: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    wide = any(ord(char) > 0x2E7F for char in text)
-    family = "Noto Serif CJK KR:style=Regular" if wide else f"EB Garamond:style={'Italic' if italic else 'Regular'}"
-    path = _font_file(family)
+    path = _font_file(_family(text, italic))
     if path:
         return ImageFont.truetype(path, size)
     return ImageFont.load_default(size)
@@ -118,27 +157,46 @@ def generated_cover(config: Config) -> bytes:
     if config.publisher:
         _block(draw, config.publisher, 54, 2250, ink)
     output = io.BytesIO()
-    image.save(output, format="PNG", optimize=True)
+    image.save(output, format="PNG", compress_level=6)  # "optimize" costs four times as long for 1 % less
     return output.getvalue()
 
 
-def cover_for(config: Config) -> Cover:
-    """The book's cover: ``cover`` from book.toml when set, else a generated one."""
+def _generated_cover_key(config: Config) -> str:
+    """What the generated cover depends on: the metadata it shows, its fonts' files and this code."""
+    fonts = []
+    texts = (config.title, config.subtitle or "", ", ".join(config.authors), config.publisher or "")
+    for family in sorted({_family(text) for text in texts} | {_family(config.subtitle or "", italic=True)}):
+        path = _font_file(family)
+        if path and os.path.isfile(path):
+            status = os.stat(path)
+            fonts.append(f"{path}\0{status.st_size}\0{status.st_mtime_ns}")
+    return DerivedCache.key(Path(__file__).read_bytes(), PIL.__version__, "\n".join(fonts), config.identifier,
+                            config.title, config.subtitle or "", "\0".join(config.authors), config.publisher or "")
+
+
+def cover_for(config: Config, cache: DerivedCache | None = None) -> Cover:
+    """The book's cover: ``cover`` from book.toml when set, else a generated one (from ``cache`` if kept)."""
     if config.cover:
-        path = config.manuscript / config.cover
-        suffix = path.suffix.lower()
-        if suffix not in COVER_TYPES:
-            raise ProjectError(f"cover '{config.cover}' must be a PNG or JPEG image", config.path)
-        try:
-            data = read_confined(config.project, path)
-        except RefusedFetch as refusal:
-            raise ProjectError(f"cover '{config.cover}': {refusal}", config.path) from None
-        try:
-            with Image.open(io.BytesIO(data)) as image:
-                image.verify()
-            with Image.open(io.BytesIO(data)) as image:
-                width, height = image.size
-        except (OSError, Image.DecompressionBombError) as error:
-            raise ProjectError(f"cover '{config.cover}' is not a readable image: {error}", config.path) from None
-        return Cover(data, f"images/cover{suffix}", COVER_TYPES[suffix], width, height)
-    return Cover(generated_cover(config), "images/cover.png", "image/png", *COVER_SIZE)
+        return _authors_cover(config)
+    data = cache.make(_generated_cover_key(config), lambda: generated_cover(config)) if cache else \
+        generated_cover(config)
+    return Cover(data, "images/cover.png", "image/png", *COVER_SIZE, missing=missing_characters(config))
+
+
+def _authors_cover(config: Config) -> Cover:
+    """The cover book.toml names, checked as chapter images are (its size capped), errors at its line."""
+    line = setting_line(config, "cover")
+    path = config.manuscript / config.cover
+    suffix = path.suffix.lower()
+    if suffix not in COVER_TYPES:
+        raise ProjectError(f"cover '{config.cover}' must be a PNG or JPEG image", config.path, line)
+    try:
+        data = read_confined(config.project, path)
+    except RefusedFetch as refusal:
+        raise ProjectError(f"cover '{config.cover}': {refusal}", config.path, line) from None
+    problem, _ = image_problem(path)
+    if problem:
+        raise ProjectError(f"cover '{config.cover}' {problem}", config.path, line) from None
+    with Image.open(io.BytesIO(data)) as image:
+        width, height = image.size
+    return Cover(data, f"images/cover{suffix}", COVER_TYPES[suffix], width, height)

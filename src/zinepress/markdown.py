@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import markdown as python_markdown
 import nh3
-from markdown.extensions.toc import slugify_unicode
 
 from .xhtml import parse_fragment, serialize_children
 
-CHAPTER_EXTENSIONS = ["footnotes", "tables", "fenced_code", "attr_list", "smarty", "toc",
+CHAPTER_EXTENSIONS = ["footnotes", "tables", "fenced_code", "attr_list", "smarty",
                       "def_list", "abbr", "md_in_html", "sane_lists"]
 EXTENSION_CONFIGS = {
     "footnotes": {"SEPARATOR": "-", "BACKLINK_TITLE": "Back to the text of note %d"},
-    "toc": {"slugify": slugify_unicode, "toc_depth": "2-6"},
     "smarty": {"smart_angled_quotes": False},
 }
 
@@ -26,7 +24,10 @@ COMMENT_URL_SCHEMES = {"http", "https", "mailto"}
 
 
 def chapter_html(text: str) -> str:
-    """An author's chapter body → HTML fragment (footnotes, tables, code, heading ids …)."""
+    """An author's chapter body → HTML fragment (footnotes, tables, code, ``{#id}`` attributes …).
+
+    Headings get their ids later, as GitHub makes them (:func:`zinepress.anchors.assign_heading_ids`).
+    """
     converter = python_markdown.Markdown(extensions=CHAPTER_EXTENSIONS,
                                          extension_configs=EXTENSION_CONFIGS,
                                          output_format="xhtml")

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
 from .config import Config
-from .errors import Problem
+from .errors import SEVERITY, Problem
 
 POINTS_PER_MM = 72 / 25.4
 TOLERANCE_PT = 1.0
@@ -149,7 +149,7 @@ def image_resolution(reader: PdfReader, minimum: float = MINIMUM_PPI) -> list[Pr
                 problems.append(Problem(
                     f"page {number}: an image of {key[0]} × {key[1]} pixels is printed "
                     f"{width_pt / POINTS_PER_MM:.0f} mm wide, {ppi:.0f} pixels per inch; "
-                    f"at least {minimum} are needed"))
+                    f"at least {minimum} are needed", severity=SEVERITY["image-resolution"]))
     return problems
 
 

@@ -11,8 +11,20 @@ def parse_fragment(html: str) -> lxml.html.HtmlElement:
     return lxml.html.fragment_fromstring(html or "", create_parent="div")
 
 
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
 def serialize_children(container: lxml.html.HtmlElement) -> str:
-    """The content of ``container`` as well-formed XHTML markup (no wrapping element)."""
+    """The content of ``container`` as well-formed XHTML markup (no wrapping element).
+
+    An empty element that is not void is written with its end tag (``<a id="x"></a>``, not
+    ``<a id="x"/>``): the print edition is read by an HTML parser, for which ``<a/>`` opens a
+    link that never closes.
+    """
+    for element in container.iter():
+        if isinstance(element.tag, str) and element.text is None and not len(element) \
+                and element.tag.lower() not in VOID and element is not container:
+            element.text = ""
     parts = [escape_text(container.text or "")]
     for child in container:
         parts.append(etree.tostring(child, method="xml", encoding=str))

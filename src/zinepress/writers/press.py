@@ -1,7 +1,6 @@
-"""``RenderedBook`` → ``S-print.pdf``: the press edition, PDF/X-4 with bleed and crop marks.
+"""The laid-out book → ``S-print.pdf``: the press edition, PDF/X-4 with bleed and crop marks.
 
-It reuses the one layout of the book: the joined pages of ``S.pdf``, laid out with the
-bleed. pikepdf sets on every page the TrimBox (the trim), the BleedBox (trim plus bleed)
+It reuses the one layout of the book: its parts, laid out with the bleed, joined afresh. pikepdf sets on every page the TrimBox (the trim), the BleedBox (trim plus bleed)
 and a MediaBox with room for the marks around it, frames each page's content streams
 (without decoding them) with a clip to the BleedBox and the printer's marks outside it,
 drops the structure tree, and declares PDF/X-4 (OutputIntent, XMP with a stable
@@ -12,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from io import BytesIO
-from importlib import resources
 from pathlib import Path
 
 import pikepdf
@@ -20,9 +18,10 @@ from lxml import etree
 
 from ..atomic import write_atomically
 from ..config import PrintSettings
+from ..paged.join import joined_book
+from ..paged.weasy import srgb_profile
 from ..render import RenderedBook
 from .base import BuildSession, Writer
-from .pdf import digital_pdf, joined_book
 
 POINTS_PER_MM = 72 / 25.4
 MARKS_ROOM_MM = 10.0  # the slug around the bleed that holds the marks
@@ -37,16 +36,16 @@ class PressWriter(Writer):
     name = "print"
     suffix = "-print.pdf"
     description = "Press PDF for print shops"
+    uses_layout = "pdf"
 
     def write(self, rendered: RenderedBook, folder: Path, session: BuildSession) -> Path:
         return write_atomically(folder / self.file_name(rendered), press_pdf(rendered, session))
 
 
 def press_pdf(rendered: RenderedBook, session: BuildSession) -> bytes:
-    """The bytes of ``S-print.pdf``, made from the joined book once the digital edition has been saved from it."""
-    if any(name in session.formats for name in ("pdf", "zine")):
-        digital_pdf(rendered, session)
-    pdf = joined_book(rendered, session)
+    """The bytes of ``S-print.pdf``, made from the book's parts joined for it alone."""
+    laid = session.laid_out
+    pdf = joined_book(laid.parts, laid.borrowed, laid.first_body)
     make_press_edition(pdf, rendered.config.print, rendered.config.identifier)
     output = BytesIO()
     pdf.save(output, **PRESS_SAVE_OPTIONS)
@@ -151,7 +150,7 @@ def _press_output_intent(pdf: pikepdf.Pdf) -> None:
     """Exactly one PDF/X OutputIntent: WeasyPrint's (a project's @color-profile), or sRGB."""
     intents = [intent for intent in pdf.Root.get("/OutputIntents", ()) if intent.get("/S") == pikepdf.Name.GTS_PDFX]
     if not intents:
-        profile = pdf.make_stream(resources.files("weasyprint").joinpath("pdf", "sRGB2014.icc").read_bytes(), N=3)
+        profile = pdf.make_stream(srgb_profile(), N=3)
         intents = [pdf.make_indirect(pikepdf.Dictionary(
             Type=pikepdf.Name.OutputIntent,
             S=pikepdf.Name.GTS_PDFX,
