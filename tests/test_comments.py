@@ -262,7 +262,7 @@ def _book_with_comments(tmp_path: Path, comments: str) -> Path:
     ("---\nauthor: A\ndate: 2024-01-01T10:00\nid: a b\n---\nFirst.\n", 4, "'id' must be letters"),
     ("---\nauthor: A\ndate: 2024-01-01T10:00\n---\nFirst.\n---\nauthor: Forged\ndate: 2024-01-01T10:00\n---\n"
      "Forged.\n", 6, "a '---' line inside a comment's text must be written '\\---'"),
-    ("---\nauthor: A\ndate: 2024-02-29T15:07:60\n---\nFirst.\n", 2, "invalid comment header"),
+    ("---\nauthor: A\ndate: 2024-02-29T15:07:60\n---\nFirst.\n", 3, "a comment needs a 'date'"),
 ])
 def test_comment_problems_are_located(tmp_path, capsys, comments, line, message):
     project = _book_with_comments(tmp_path, comments)
