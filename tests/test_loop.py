@@ -156,25 +156,25 @@ def test_check_reports_each_kind_of_problem(problems_report):
         return [f"{p['path']}:{p['line']}: {p['message']}" for p in checks[name]["problems"]]
 
     assert any("mark.svg" in p and "alt text" in p for p in problems("build"))
-    assert sorted(problems("epubcheck")) == [  # at the manuscript's lines, each on one line
-        'manuscript/01-problems.md:15: RSC-007 Referenced resource "EPUB/nowhere.xhtml" could not be found in the EPUB.',
-        'manuscript/01-problems.md:5: RSC-005 element "center" not allowed here']
+    assert any(p.startswith("manuscript/01-problems.md:15: link to a missing file") and "plain text" in p
+               for p in problems("build"))
+    # the raw <center> becomes a styled div and the broken link plain text, so the EPUB stays valid
+    assert checks["epubcheck"]["status"] == "pass", checks["epubcheck"]
+    assert checks["links"]["status"] == "pass", checks["links"]
     accessibility = problems("accessibility")
     assert any(p.startswith("manuscript/01-problems.md:9: image 'images/mark.svg' has no alt text")
                for p in accessibility)
     assert any(p.startswith("manuscript/01-problems.md:7: heading") and "skip" in p for p in accessibility)
     assert any(p.startswith("manuscript/01-problems.md:13: 'english'") for p in accessibility)
     assert any(p.startswith("styles/epub.css:2: text colour #aaaaaa") for p in accessibility)
-    assert problems("links") == [("manuscript/01-problems.md:15: link 'nowhere.xhtml' in problems.xhtml "
-                                 "points to a file that is not in the book")]
     assert any("8 × 8 pixels" in p and "96 pixels per inch" in p for p in problems("preflight"))
     if NODE_OK:
         ace = problems("ace")
         assert "manuscript/01-problems.md:7: heading-order (moderate): Heading order invalid" in ace
         assert ("manuscript/01-problems.md:13: valid-lang (serious): Value of lang attribute not included in the "
                 "list of valid languages") in ace
-        assert "manuscript/01-problems.md:15: color-contrast (serious): Element has insufficient color contrast of " \
-               "2.32. Expected contrast ratio of 4.5:1" in ace
+        assert any(re.fullmatch(r"manuscript/01-problems\.md:\d+: color-contrast \(serious\): Element has insufficient "
+                                r"color contrast of 2\.32\. Expected contrast ratio of 4\.5:1", p) for p in ace), ace
         assert any(re.match(r"problems\.epub!/EPUB/colophon\.xhtml:\d+: color-contrast", p) for p in ace), ace
     else:
         assert checks["ace"]["status"] == "not verified" and "Node.js 20" in checks["ace"]["summary"]
@@ -249,8 +249,8 @@ def test_build_verbose_times_each_stage_and_stays_plain_when_piped(tmp_path, cap
     code, out, err = run(["build", str(project), "--verbose", "--format", "epub", "--format", "pdf"], capsys)
     assert code == 0
     stages = [line.split(":")[0] for line in err.splitlines()]
-    assert stages == ["read", "render", "epub", "pdf"], err
-    assert all(re.fullmatch(r"\w+: \d+\.\d\d s", line) for line in err.splitlines())
+    assert stages == ["read", "render", "layout", "epub", "pdf"], err
+    assert all(re.fullmatch(r"\w+: \d+\.\d\d s( \(\d+/\d+ parts\))?", line) for line in err.splitlines()), err
     code, out, err = run(["build", str(project), "--format", "epub"], capsys)
     assert code == 0 and err == "" and "\x1b[" not in out
 

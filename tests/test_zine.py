@@ -16,6 +16,7 @@ from pypdf import PdfReader, PdfWriter
 
 from conftest import PROJECTS, ROOT, copy_project, pdf_text, run
 from zinepress import markdown
+from zinepress.stylesheets import load_stylesheets
 from zinepress.build import source_date
 from zinepress.cli import main
 from zinepress.config import load_config
@@ -293,7 +294,8 @@ def laid_out(project, folder):
     """The zine's pages before imposition, as the build lays them out, in a PDF file."""
     config = load_config(project)
     rendered = render(load_manuscript(config, markdown.chapter_html))
-    pages = zine_pages(rendered, BuildSession(rendered, source_date([]), Diagnostics()))
+    session = BuildSession(rendered, source_date([]), Diagnostics(), stylesheets=load_stylesheets(project, ("print.css",)))
+    pages = zine_pages(rendered, session)
     path = folder / "laid-out.pdf"
     path.write_bytes(pages.pdf)
     return path, pages
