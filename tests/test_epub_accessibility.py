@@ -339,8 +339,9 @@ def test_calibre_reads_title_language_cover_and_contents(accessible, tmp_path):
                    timeout=300)
     text = (tmp_path / "book.txt").read_text(encoding="utf-8")
     contents = text[text.index("Contents"):text.index("There is a particular pleasure")].split()
-    assert contents == ["Contents", "Reading", "slowly", "Keeping", "track", "천천히", "읽는", "즐거움",
-                        "Reading", "slowly"], "contents, then the first chapter: landmarks and page list stay hidden"
+    assert contents == ["Contents", "Reading", "slowly", "The", "pencil", "in", "the", "margin", "Rereading",
+                        "Keeping", "track", "천천히", "읽는", "즐거움", "Reading", "slowly"], \
+        "contents (chapters and their ## sections), then the first chapter: landmarks and page list stay hidden"
 
 
 def build_in(folder: Path, time_zone: str) -> bytes:
