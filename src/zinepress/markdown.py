@@ -11,6 +11,8 @@ import markdown as python_markdown
 import nh3
 from markdown.extensions.toc import slugify_unicode
 
+from .figures import FigureExtension
+
 CHAPTER_EXTENSIONS = ["footnotes", "tables", "fenced_code", "attr_list", "smarty", "toc",
                       "def_list", "abbr", "md_in_html", "sane_lists"]
 EXTENSION_CONFIGS = {
@@ -25,7 +27,7 @@ COMMENT_URL_SCHEMES = {"http", "https", "mailto"}
 
 def chapter_html(text: str) -> str:
     """An author's chapter body → HTML fragment (footnotes, tables, code, heading ids …)."""
-    converter = python_markdown.Markdown(extensions=CHAPTER_EXTENSIONS,
+    converter = python_markdown.Markdown(extensions=[*CHAPTER_EXTENSIONS, FigureExtension()],
                                          extension_configs=EXTENSION_CONFIGS,
                                          output_format="xhtml")
     return converter.convert(text)

@@ -24,6 +24,7 @@ from .cover import Cover, cover_for
 from .errors import ProjectError
 from .fetch import ConfinedLoader
 from .manuscript import Book, Chapter
+from .codelines import split_code_lines
 from .xhtml import parse_fragment, serialize_children
 
 DEFAULT_LAYOUTS = Path(__file__).parent / "layouts"
@@ -220,6 +221,8 @@ def _chapter_content(chapter: Chapter, chapter_file: dict[str, Chapter], href, t
         _mark_footnotes(fragment)
     elif chapter.lang.split("-")[0].lower() in KEEP_WORDS_LANGUAGES:
         _keep_words(fragment)
+    if target == "print":
+        split_code_lines(fragment)
     for link in fragment.xpath("//a[@href]"):
         parts = urlsplit(link.get("href"))
         if parts.scheme or parts.netloc:
