@@ -15,6 +15,7 @@ from pathlib import Path
 import pikepdf
 
 from ..atomic import write_atomically
+from ..pdflang import tag_languages
 from ..render import RenderedBook
 from .base import BuildSession, Writer
 from .joining import join_tagged, save_reproducibly
@@ -35,6 +36,7 @@ def joined_book(rendered: RenderedBook, session: BuildSession) -> pikepdf.Pdf:
     def join() -> pikepdf.Pdf:
         paged = paged_book(rendered, session)
         pdf = join_tagged(paged.parts, paged.borrowed)
+        tag_languages(pdf, rendered)
         set_page_labels(pdf, paged.first_body)
         return pdf
     return session.once("pdf-joined", join)
