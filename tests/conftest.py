@@ -19,6 +19,11 @@ SEED = Path(__file__).resolve().parent / "data" / "seed.txt"
 NS = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/",
       "x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops",
       "ncx": "http://www.daisy.org/z3986/2005/ncx/"}
+NODE_VERSION = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip() \
+    if shutil.which("node") else ""
+NODE_OK = NODE_VERSION.lstrip("v").split(".")[0].isdigit() and int(NODE_VERSION.lstrip("v").split(".")[0]) >= 20
+NEEDS_NODE = pytest.mark.skipif(not NODE_OK, reason="Ace by DAISY needs Node.js 20 or newer; this machine has "
+                                                    f"{NODE_VERSION or 'none'} (Debian 12 ships 18)")
 
 
 def copy_project(source: Path, destination: Path) -> Path:

@@ -13,7 +13,7 @@ from pikepdf import Array, Dictionary
 from pypdf import PdfReader
 from weasyprint import HTML
 
-from zinepress.writers.joining import join_tagged, save_reproducibly
+from zinepress.paged.join import join_tagged, save_reproducibly
 
 IDENTIFIER = b"0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 STYLE = """

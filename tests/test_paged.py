@@ -14,22 +14,26 @@ from zinepress.config import load_config
 from zinepress.errors import Diagnostics
 from zinepress.manuscript import load_manuscript
 from zinepress.render import render
-from zinepress.writers import paged
-from zinepress.writers.base import BuildSession
-from zinepress.writers.joining import join_tagged, save_reproducibly
+from zinepress.paged import book as paged
+from zinepress.paged import layout, workers
+from zinepress.paged import parts as splitting
+from zinepress.paged.join import join_tagged, save_reproducibly
+from zinepress.stylesheets import load_stylesheets
 
 from conftest import PROJECTS, copy_project
 
 
 def _laid_out(project, whole: bool, tmp_path, name: str):
+    """The book laid out by the layout stage (``whole``: forced to one part), its parts, and its PDF."""
     config = load_config(project)
     rendered = render(load_manuscript(config, markdown.chapter_html))
-    session = BuildSession(rendered, dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc), Diagnostics(), ("pdf",))
-    parts = [paged.split_whole(rendered)] if whole else paged.split(rendered)
-    if whole:
-        book = paged._lay_out(parts, rendered, session, paged.stylesheets_for(rendered, session), pdf=True)
-    else:
-        book = paged._paged_book(rendered, session, pdf=True)
+    print_css = load_stylesheets(project, ("print.css",))["print.css"]
+    parts = splitting.split(rendered)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(paged, "worth_splitting", lambda rendered, parts: not whole)
+        book = paged.lay_out(rendered, print_css, dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc), Diagnostics(),
+                             pdf=True)
+    assert book.in_parts == (not whole and len(book.parts) > 1)
     path = tmp_path / f"{name}.pdf"
     path.write_bytes(save_reproducibly(join_tagged(book.parts, book.borrowed), b"0" * 32))
     return book, parts, path
@@ -47,6 +51,7 @@ def test_parts_make_the_same_book_as_one_layout(fixture, tmp_path):
     split_book, parts, split_pdf = _laid_out(project, False, tmp_path, "split")
     whole_book, _, whole_pdf = _laid_out(project, True, tmp_path, "whole")
     assert len(parts) > 2  # the front matter, the chapters and the back matter each on their own
+    assert split_book.in_parts and len(split_book.parts) == len(parts) and not whole_book.in_parts
     assert split_book.pages == whole_book.pages
     assert split_book.folios == whole_book.folios
     assert split_book.first_body == whole_book.first_body
@@ -79,9 +84,9 @@ def test_worker_processes_and_one_process_write_the_same_bytes(tmp_path, monkeyp
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     project = copy_project(PROJECTS / "typography", tmp_path / "book")
     builds = {}
-    for name, workers in (("forked", None), ("in-process", 0)):
-        if workers is not None:
-            monkeypatch.setattr(paged, "workers_wanted", lambda: workers)
+    for name, count in (("forked", None), ("in-process", 0)):
+        if count is not None:
+            monkeypatch.setattr(workers, "workers_wanted", lambda: count)
         assert main(["build", str(project), "--no-cache", "--out", str(tmp_path / name)]) == 0
         builds[name] = {path.name: path.read_bytes() for path in sorted((tmp_path / name).iterdir())}
     assert builds["forked"] == builds["in-process"]
@@ -99,7 +104,7 @@ def test_a_problem_found_in_a_worker_is_one_located_error(tmp_path, capsys, monk
             raise ProjectError("this part cannot be laid out", chapter, 7)
         return {}
 
-    monkeypatch.setattr(paged, "image_resolutions", failing)
+    monkeypatch.setattr(layout, "image_resolutions", failing)
     code = main(["build", str(project), "--no-cache"])
     err = capsys.readouterr().err
     assert code == 1
@@ -131,10 +136,10 @@ def _project_with_chapters(tmp_path, lengths: list[int], css: str, without: str 
 def test_a_part_that_falls_on_the_other_side_is_laid_out_again(tmp_path, monkeypatch, in_process):
     """Chapters that open on any page (not only on the right) make parts start on left-hand pages."""
     if in_process:
-        monkeypatch.setattr(paged, "workers_wanted", lambda: 0)
+        monkeypatch.setattr(workers, "workers_wanted", lambda: 0)
     flips = []
-    original = paged._flip_start
-    monkeypatch.setattr(paged, "_flip_start", lambda part: flips.append(part.index) or original(part))
+    original = paged.flip_start
+    monkeypatch.setattr(paged, "flip_start", lambda part: flips.append(part.index) or original(part))
     project = _project_with_chapters(tmp_path, [3, 9, 4, 6, 2], "\n.chapter { break-before: page; }\n")
     split_book, parts, split_pdf = _laid_out(project, False, tmp_path, "split")
     whole_book, _, whole_pdf = _laid_out(project, True, tmp_path, "whole")
@@ -156,7 +161,7 @@ def test_footnotes_numbered_through_the_book_lay_it_out_whole(tmp_path):
 def test_a_page_count_in_the_margins_is_the_whole_book_s(tmp_path, monkeypatch, in_process):
     """``counter(pages)`` shows the book's page count: parts are written once every part is laid out."""
     if in_process:
-        monkeypatch.setattr(paged, "workers_wanted", lambda: 0)
+        monkeypatch.setattr(workers, "workers_wanted", lambda: 0)
     css = '\n@page :right { @bottom-right { content: counter(page) " / " counter(pages); font-size: 8pt; } }\n'
     project = _project_with_chapters(tmp_path, [3, 5, 2], css)
     split_book, parts, split_pdf = _laid_out(project, False, tmp_path, "split")

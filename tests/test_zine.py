@@ -1,143 +1,387 @@
-"""The zine: pages of S.pdf imposed for saddle stitching, checked by their text, sheet by sheet."""
+"""The zine, read back from its imposed sheets region by region and folded in the test's own model.
+
+The fixture gives every page one marker paragraph ("Marker page 05"), the cover page 1
+and the colophon the last page, so each region of each sheet side must hold the page the
+fold brings to that place. The bundled review is compared with its own laid-out pages.
+"""
 
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pytest
-from pypdf import PdfReader
+from PIL import Image
+from pypdf import PdfReader, PdfWriter
 
-from conftest import PROJECTS, ROOT, copy_project, pdf_text
+from conftest import PROJECTS, ROOT, copy_project, pdf_text, run
+from zinepress import markdown
+from zinepress.build import source_date
 from zinepress.cli import main
-from zinepress.writers.zine import booklet_sides, padded_sequence
+from zinepress.config import load_config
+from zinepress.errors import Diagnostics
+from zinepress.manuscript import load_manuscript
+from zinepress.printing import read_steps
+from zinepress.render import render
+from zinepress.stylesheets import DEFAULT_STYLES
+from zinepress.writers.base import BuildSession
+from zinepress.zinelayout import zine_pages
 
-NAMES = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet",
-         "kilo", "lima", "mike", "november", "oscar", "papa", "quebec"]
+MM = 72 / 25.4
+GRIDS = {"booklet": (2, 1), "quarter": (2, 2), "mini": (4, 2)}
 
 
-def zine_project(tmp_path, pages: int, sheet: str = "A4"):
-    """The zine fixture with ``pages`` pages, one marked paragraph each."""
-    project = copy_project(PROJECTS / "zine", tmp_path / f"zine-{pages}")
-    paragraphs = "\n\n".join(f"Marker page {n:02d} {NAMES[n - 1]}." for n in range(1, pages + 1))
+def marker_project(tmp_path, pages: int, zine: str = "", name: str = "zine", first: int = 2):
+    """The fixture with a cover, marker pages ``first`` to ``pages - 1`` and the colophon; ``zine`` adds
+    [zine] lines."""
+    project = copy_project(PROJECTS / "zine", tmp_path / name)
+    paragraphs = "\n\n".join(f"Marker page {n:02d}." for n in range(first, pages))
     (project / "manuscript" / "01-pages.md").write_text(f"---\ntitle: Pages\n---\n\n{paragraphs}\n", encoding="utf-8")
     toml = project / "manuscript" / "book.toml"
-    toml.write_text(toml.read_text(encoding="utf-8").replace('sheet = "A4"', f'sheet = "{sheet}"'), encoding="utf-8")
-    assert main(["build", str(project), "--format", "pdf", "--format", "zine"]) == 0
-    return project / "build"
+    toml.write_text(toml.read_text(encoding="utf-8") + zine + "\n", encoding="utf-8")
+    own = project / "styles" / "zine.css"  # the fixture's few rules after the default ones, as a project would
+    own.write_text((DEFAULT_STYLES / "zine.css").read_text(encoding="utf-8") + own.read_text(encoding="utf-8"),
+                   encoding="utf-8")
+    return project
 
 
-def page_text(path, page: int) -> str:
-    return " ".join(pdf_text(path, "-f", str(page), "-l", str(page)).split())
+def build_zine(project, *extra: str) -> int:
+    return main(["build", str(project), "--format", "zine", "--no-cache", *extra])
 
 
-def half_text(path, page: int, half: int, width: float, height: float) -> str:
-    """The text of the left (0) or right (1) half of one page of a PDF."""
-    x = round(half * width / 2)
-    return " ".join(pdf_text(path, "-f", str(page), "-l", str(page), "-x", str(x), "-y", "0",
-                             "-W", str(round(width / 2)), "-H", str(round(height) + 1)).split())
+def clean(text: str) -> str:
+    return " ".join(text.split())
 
 
-def expected_halves(count: int) -> list[tuple[int | None, int | None]]:
-    """For each zine side, the 1-based S.pdf pages (None for a blank) expected on its left and right.
+def region(path, page: int, box: tuple[float, float, float, float]) -> str:
+    """The text of one region (x, y from the top left, width, height, in points) of one page."""
+    x, y, width, height = (str(round(value)) for value in box)
+    return clean(pdf_text(path, "-f", str(page), "-l", str(page), "-x", x, "-y", y, "-W", width, "-H", height))
 
-    Written out independently of the writer: the padded book is pages 1..count-1, blanks,
-    then the last page; sheet k (from 0) of n padded pages carries n-2k | 2k+1 on its front
-    and 2k+2 | n-2k-1 on its back.
-    """
-    total = -(-count // 4) * 4
-    book = list(range(1, count)) + [None] * (total - count) + [count] if count > 1 else [1, None, None, None]
+
+def turned_copy(path, folder):
+    """The PDF with every page turned 180°, to read the mini's top row the right way up."""
+    reader, writer = PdfReader(path), PdfWriter()
+    for page in reader.pages:
+        writer.add_page(page).rotate(180)
+    copy = folder / f"turned-{path.name}"
+    with open(copy, "wb") as stream:
+        writer.write(stream)
+    return copy
+
+
+def cells(path, kind: str, folder) -> list[list[str]]:
+    """Each sheet side's regions, row by row from the top, left to right; the mini's top row read turned."""
+    reader = PdfReader(path)
+    across, down = GRIDS[kind]
+    turned = turned_copy(path, folder) if kind == "mini" else None
     sides = []
-    for k in range(total // 4):
-        sides += [(book[total - 2 * k - 1], book[2 * k]), (book[2 * k + 1], book[total - 2 * k - 2])]
+    for number, page in enumerate(reader.pages, 1):
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        w, h = width / across, height / down
+        texts = []
+        for row in range(down):
+            for column in range(across):
+                if turned is not None and row == 0:  # the top row, turned: it is the bottom row, mirrored
+                    texts.append(region(turned, number, ((across - 1 - column) * w, h, w, h)))
+                else:
+                    texts.append(region(path, number, (column * w, row * h, w, h)))
+        sides.append(texts)
     return sides
 
 
-def test_expected_orders_written_out():
-    assert expected_halves(4) == [(4, 1), (2, 3)]
-    assert expected_halves(8) == [(8, 1), (2, 7), (6, 3), (4, 5)]
-    assert expected_halves(7) == [(7, 1), (2, None), (6, 3), (4, 5)]
-
-
-def check_imposition(build_folder, stem: str) -> list[tuple]:
-    """Compare every half of every zine side with the S.pdf page expected there; return the order."""
-    book, zine = build_folder / f"{stem}.pdf", build_folder / f"{stem}-zine.pdf"
-    count = len(PdfReader(book).pages)
-    reader = PdfReader(zine)
-    order = expected_halves(count)
-    assert len(reader.pages) == len(order) == -(-count // 4) * 2
-    for side, pages in enumerate(order, 1):
-        width, height = (float(v) for v in reader.pages[side - 1].mediabox[2:])
-        assert width > height, "zine sheets are landscape"
-        for half, page in enumerate(pages):
-            got = half_text(zine, side, half, width, height)
-            assert got == (page_text(book, page) if page else ""), (side, half, page)
-    return order
-
-
-@pytest.mark.parametrize("pages", [4, 8, 12, 16, 7])
-def test_imposition_by_content(tmp_path, pages):
-    build = zine_project(tmp_path, pages)
-    assert len(PdfReader(build / "zine.pdf").pages) == pages
-    for n in range(1, pages + 1):
-        assert page_text(build / "zine.pdf", n) == f"Marker page {n:02d} {NAMES[n - 1]}."
-    order = check_imposition(build, "zine")
-    assert order[0] == (pages, 1), "back and front covers on the outside of the first sheet"
-
-
-def test_odd_count_pads_before_the_back_cover(tmp_path):
-    build = zine_project(tmp_path, 7)
-    order = expected_halves(7)
-    assert order[0] == (7, 1), "back cover (page 7) and front cover on the outside of sheet 1"
-    assert order[1] == (2, None), "the one blank sits just inside the back cover"
-    check_imposition(build, "zine")
-
-
-def test_letter_sheet_is_landscape_letter_and_pages_centred(tmp_path):
-    build = zine_project(tmp_path, 4, sheet="letter")
-    reader = PdfReader(build / "zine-zine.pdf")
-    width, height = (float(v) for v in reader.pages[0].mediabox[2:])
-    assert (round(width, 1), round(height, 1)) == (792.0, 612.0)
-    check_imposition(build, "zine")
-    layout = pdf_text(build / "zine-zine.pdf", "-bbox", "-f", "1", "-l", "1")
-    lefts = [float(x) for x in re.findall(r'<word xMin="([\d.]+)"[^>]*>Marker', layout)]
-    assert len(lefts) == 2 and abs((lefts[1] - lefts[0]) - width / 2) < 1, "both pages placed alike in their halves"
-
-
-def fold(count: int) -> list[int | None]:
-    """Simulate printing duplex (short-edge flip), stacking sheet 1 outermost, folding, reading.
-
-    Returns the page seen at each reading position: through the front halves of the stack
-    (front right, then back left of each sheet inwards), then back out (back right, front left).
-    """
-    sequence = padded_sequence(count)
-    sides = booklet_sides(count)
-    sheets = [(sides[2 * k], sides[2 * k + 1]) for k in range(len(sides) // 2)]
-    reading = []
+def nested_reading(sheets: list[tuple[tuple[str, str], tuple[str, str]]]) -> list[str]:
+    """Fold nested sheets (the first outermost) and read: in through the right-hand pages, out again."""
+    pages = []
     for front, back in sheets:
-        reading += [front[1], back[0]]
+        pages += [front[1], back[0]]
     for front, back in reversed(sheets):
-        reading += [back[1], front[0]]
-    return [sequence[position] for position in reading]
+        pages += [back[1], front[0]]
+    return pages
 
 
-@pytest.mark.parametrize("count", range(1, 41))
-def test_folded_booklet_reads_in_order(count):
-    pages = fold(count)
-    printed = [p for p in pages if p is not None]
-    assert printed == list(range(count)), "every page once, in order"
-    if count > 1:
-        assert pages[-1] == count - 1, "the last page stays the back cover"
-    assert len(pages) % 4 == 0
+def folded(sides: list[list[str]], kind: str, signature: int | None = None) -> list[str]:
+    """The pages in the order a reader meets them once the sheets are printed, cut, stacked and folded."""
+    if kind == "mini":
+        # The cut and the long fold leave a ring of panels, neighbours sharing a fold:
+        # B0 B1 B2 B3 T3 T2 T1 T0 (B bottom row, T top row, by column). Collapsed with the
+        # spine at the middle, the cover is B3, then T3…T0, then B0, B1 and the back B2.
+        top, bottom = sides[0][:4], sides[0][4:]
+        return [bottom[3], top[3], top[2], top[1], top[0], bottom[0], bottom[1], bottom[2]]
+    pairs = [(sides[i], sides[i + 1]) for i in range(0, len(sides), 2)]
+    if kind == "quarter":
+        halves = [((f[0], f[1]), (b[0], b[1])) for f, b in pairs] + [((f[2], f[3]), (b[2], b[3])) for f, b in pairs]
+        while halves and not any(halves[-1][0] + halves[-1][1]):
+            halves.pop()  # the empty bottom half of the last sheet
+        return nested_reading(halves)
+    sheets = [((f[0], f[1]), (b[0], b[1])) for f, b in pairs]
+    size = signature or len(sheets)
+    return [page for start in range(0, len(sheets), size) for page in nested_reading(sheets[start:start + size])]
+
+
+def check_markers(reading: list[str], pages: int, title: str = "Zine Fixture") -> None:
+    """Page 1 the cover, 2…N-1 their markers, the last page the colophon; blanks only just before it."""
+    assert title in reading[0], reading[0]
+    assert "Colophon" in reading[-1]
+    text_pages = [n for n in range(2, pages)]
+    inner = reading[1:-1]
+    blanks = [index for index, text in enumerate(inner) if not text]
+    assert len(inner) - len(blanks) == len(text_pages)
+    for number, text in zip(text_pages, [text for text in inner if text]):
+        assert f"Marker page {number:02d}." in text, (number, text)
+    assert blanks == list(range(len(inner) - len(blanks), len(inner))), "blanks sit inside the back cover"
+
+
+@pytest.mark.parametrize("pages", [8, 12, 16])
+def test_booklet_reads_in_order_when_folded(tmp_path, pages):
+    project = marker_project(tmp_path, pages)
+    assert build_zine(project) == 0
+    zine = project / "build" / "zine-zine.pdf"
+    sides = cells(zine, "booklet", tmp_path)
+    assert len(sides) == pages // 2
+    reading = folded(sides, "booklet")
+    check_markers(reading, pages)
+    assert sides[0][0].startswith("Colophon") and "Zine Fixture" in sides[0][1], "the covers outside sheet 1"
+
+
+def test_one_blank_inside_the_back_cover(tmp_path):
+    project = marker_project(tmp_path, 7)
+    assert build_zine(project) == 0
+    reading = folded(cells(project / "build" / "zine-zine.pdf", "booklet", tmp_path), "booklet")
+    assert len(reading) == 8 and reading[6] == "" and "Colophon" in reading[7]
+    check_markers(reading, 7)
+
+
+def test_mini_is_one_side_of_eight_pages_top_row_turned(tmp_path):
+    project = marker_project(tmp_path, 8, 'format = "mini"')
+    assert build_zine(project) == 0
+    zine = project / "build" / "zine-zine.pdf"
+    reader = PdfReader(zine)
+    assert len(reader.pages) == 1
+    width, height = (float(value) for value in reader.pages[0].mediabox[2:])
+    assert (round(width), round(height)) == (842, 595), "one landscape A4 side"
+    sides = cells(zine, "mini", tmp_path)
+    check_markers(folded(sides, "mini"), 8)
+    words = words_on(zine, 1)
+    for column in range(4):  # upside down in the top row: the folio nearer the sheet's top than the text
+        inside = [word for word in words if column * width / 4 < word[0] < (column + 1) * width / 4]
+        for upper in (True, False):
+            half = [word for word in inside if (word[1] < height / 2) == upper]
+            marker = [word[1] for word in half if word[4] == "Marker"]
+            folio = [word[1] for word in half if re.fullmatch(r"\d", word[4])]
+            if marker and folio:
+                assert (folio[0] < marker[0]) == upper, (column, upper)
+
+
+def words_on(path, page: int) -> list[tuple[float, float, float, float, str]]:
+    """pdftotext's words with their boxes (xMin, yMin, xMax, yMax from the top left) on one page."""
+    xml = pdf_text(path, "-bbox", "-f", str(page), "-l", str(page))
+    return [(float(a), float(b), float(c), float(d), word) for a, b, c, d, word in
+            re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', xml)]
+
+
+def test_quarter_cut_and_stack_reads_in_order(tmp_path):
+    project = marker_project(tmp_path, 12, 'format = "quarter"')
+    assert build_zine(project) == 0
+    zine = project / "build" / "zine-zine.pdf"
+    sides = cells(zine, "quarter", tmp_path)
+    assert len(sides) == 4, "three booklet sheets on two sheets, the last bottom half empty"
+    width, height = (float(value) for value in PdfReader(zine).pages[0].mediabox[2:])
+    assert width < height, "portrait"
+    assert sides[1][2:] == ["", ""] or sides[3][2:] == ["", ""]
+    check_markers(folded(sides, "quarter"), 12)
+
+
+def test_signatures_impose_each_on_its_own(tmp_path):
+    project = marker_project(tmp_path, 24, 'signature = 2')
+    assert build_zine(project) == 0
+    sides = cells(project / "build" / "zine-zine.pdf", "booklet", tmp_path)
+    assert len(sides) == 12
+    check_markers(folded(sides, "booklet", signature=2), 24)
+    assert "Marker page 08." in sides[0][0] and "Zine Fixture" in sides[0][1], "signature 1: pages 8 | 1"
+    assert "Marker page 16." in sides[4][0] and "Marker page 09." in sides[4][1], "signature 2: pages 16 | 9"
+
+
+def folio_centres(path, page: int, width: float) -> tuple[float, float]:
+    """The centre of the folio (a number alone at the foot) in the left and right halves of a side."""
+    words = [word for word in words_on(path, page) if re.fullmatch(r"\d+", word[4])]
+    left = [(w[0] + w[2]) / 2 for w in words if w[2] < width / 2]
+    right = [(w[0] + w[2]) / 2 for w in words if w[0] > width / 2]
+    return left[0], right[0]
+
+
+def test_creep_moves_inner_pages_towards_the_spine(tmp_path):
+    project = marker_project(tmp_path, 16, 'creep = "0.5mm"')
+    assert build_zine(project) == 0
+    zine = project / "build" / "zine-zine.pdf"
+    width = float(PdfReader(zine).pages[0].mediabox.width)
+    for sheet in range(4):
+        back = 2 * sheet + 2  # backs carry a folio on both halves
+        left, right = folio_centres(zine, back, width)
+        assert abs(left - (width / 4 + 0.5 * MM * sheet)) < 0.3, (sheet, left)
+        assert abs(right - (3 * width / 4 - 0.5 * MM * sheet)) < 0.3, (sheet, right)
+    steps = read_steps(zine)
+    assert any("1.50 mm towards the spine" in step for step in steps)
+
+
+def test_separate_cover_and_instructions_page(tmp_path, capsys):
+    project = marker_project(tmp_path, 11, 'cover = "separate"\npages = 8\ninstructions = true', first=3)
+    code, out, err = run(["build", str(project), "--format", "zine", "--format", "site", "--no-cache"], capsys)
+    assert code == 0, err
+    build = project / "build"
+    cover = cells(build / "zine-zine-cover.pdf", "booklet", tmp_path)
+    assert len(cover) == 2
+    assert cover[0][0] == "" and "Zine Fixture" in cover[0][1], "outside: back (blank) | front"
+    assert cover[1][0] == "" and "Colophon" in cover[1][1], "inside: blank | colophon"
+    zine = build / "zine-zine.pdf"
+    reader = PdfReader(zine)
+    assert len(reader.pages) == 5, "4 sides of the 8-page interior and the instructions"
+    reading = folded(cells(zine, "booklet", tmp_path)[:4], "booklet")
+    assert [re.search(r"Marker page (\d+)", page)[1] for page in reading] == [f"{n:02d}" for n in range(3, 11)]
+    assert "Printing and folding" in pdf_text(zine, "-f", "5", "-l", "5")
+    assert "flip on short edge" in out and "cover stock" in out
+    page = (build / "index.html").read_text(encoding="utf-8")
+    assert "flip on short edge" in page and "Zine cover, to print on cover stock" in page
+
+
+def test_clear_of_every_sheet_edge(tmp_path):
+    for kind in ("booklet", "quarter", "mini"):
+        project = marker_project(tmp_path, 8, f'format = "{kind}"', name=f"edge-{kind}")
+        assert build_zine(project) == 0
+        assert_clear_edges(project / "build" / "zine-zine.pdf", tmp_path / kind)
+
+
+def assert_clear_edges(path, stem) -> None:
+    """Nothing printed within 5 mm of any sheet edge: the rendered sheets are white there."""
+    subprocess.run(["pdftoppm", "-gray", "-r", "72", "-png", str(path), str(stem)], check=True)
+    margin = int(5 * MM)  # 14 px at 72 dpi
+    pictures = sorted(stem.parent.glob(f"{stem.name}-*.png"))
+    assert pictures
+    for picture in pictures:
+        with Image.open(picture) as image:
+            grey = image.convert("L")
+            width, height = grey.size
+            for band in ((0, 0, width, margin), (0, height - margin, width, height),
+                         (0, 0, margin, height), (width - margin, 0, width, height)):
+                assert grey.crop(band).getextrema()[0] > 245, (picture.name, band)
+            assert grey.getextrema()[0] < 100, "the sheet is not blank"
+
+
+def test_thick_book_warns_and_signatures_quiet_it(tmp_path, capsys):
+    project = marker_project(tmp_path, 400)
+    code, _, err = run(["build", str(project), "--format", "zine", "--no-cache"], capsys)
+    assert code == 0
+    assert "folds 100 sheets together" in err and "signature = 4" in err
+    toml = project / "manuscript" / "book.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + "signature = 4\n", encoding="utf-8")
+    code, _, err = run(["build", str(project), "--format", "zine", "--no-cache"], capsys)
+    assert code == 0 and "folds" not in err
+    zine = project / "build" / "zine-zine.pdf"
+    assert len(PdfReader(zine).pages) == 200
+    for signature in (0, 12, 24):  # the first, a middle and the last signature's outer sheet
+        first = 16 * signature + 1
+        outer = words_on(zine, 8 * signature + 1)
+        numbers = {word[4] for word in outer}
+        assert f"{first + 15:02d}." in numbers or (signature == 24 and "Colophon" in numbers)
+        assert f"{first:02d}." in numbers or signature == 0
+
+
+# ---------------------------------------------------------------- the bundled review
+
+
+def laid_out(project, folder):
+    """The zine's pages before imposition, as the build lays them out, in a PDF file."""
+    config = load_config(project)
+    rendered = render(load_manuscript(config, markdown.chapter_html))
+    pages = zine_pages(rendered, BuildSession(rendered, source_date([]), Diagnostics()))
+    path = folder / "laid-out.pdf"
+    path.write_bytes(pages.pdf)
+    return path, pages
 
 
 @pytest.fixture(scope="module")
-def bundled_zine(tmp_path_factory):
-    project = copy_project(ROOT, tmp_path_factory.mktemp("bundled-zine") / "project")
-    assert main(["build", str(project), "--format", "pdf", "--format", "zine"]) == 0
-    return project / "build"
+def review(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("review")
+    project = copy_project(ROOT, folder / "project")
+    assert build_zine(project) == 0
+    return project, folder
 
 
-def test_bundled_manuscript_zine(bundled_zine):
-    order = check_imposition(bundled_zine, "love-wins-all")
-    count = len(PdfReader(bundled_zine / "love-wins-all.pdf").pages)
-    assert order[0] == (count, 1)
+def test_review_zine_is_compact_and_reads_in_order(review):
+    project, folder = review
+    zine = project / "build" / "love-wins-all-zine.pdf"
+    pages_pdf, pages = laid_out(project, folder)
+    assert pages.fit.pages <= 12 and pages.fit.blanks <= 1
+    sides = cells(zine, "booklet", folder)
+    assert len(sides) * 2 == pages.fit.pages
+    reading = folded(sides, "booklet")
+    expected = [clean(pdf_text(pages_pdf, "-f", str(n), "-l", str(n))) for n in range(1, pages.total + 1)]
+    expected = expected[:-1] + [""] * pages.fit.blanks + expected[-1:]
+    assert reading == expected
+    assert "Love wins all" in reading[0] and "Colophon" in reading[-1]
+    assert_clear_edges(zine, folder / "review")
+
+
+def test_review_chapters_run_on(review):
+    """A chapter starts a new page only when less than a third of the page was left for it."""
+    project, folder = review
+    pages_pdf, pages = laid_out(project, folder)
+    geometry = pages.geometry
+    third = geometry.text_height / 3 * MM
+    bottom = (geometry.height - geometry.bottom) * MM
+    previous_bottom, run_on, openings = None, 0, 0
+    for number in range(2, pages.total):
+        words = [word for word in words_on(pages_pdf, number) if word[3] < bottom]  # the folio left out
+        heights = sorted(word[3] - word[1] for word in words)
+        median = heights[len(heights) // 2]
+        headings = sorted({round(word[1], 1) for word in words if word[3] - word[1] > 1.3 * median})
+        lines = sorted({round(word[3], 1) for word in words})
+        for top in headings:
+            above = [line for line in lines if line < top - 1]
+            openings += 1
+            if above:
+                run_on += 1
+                assert bottom - max(above) >= third - 1, (number, top, "ran on with too little room")
+            elif previous_bottom is not None:
+                assert bottom - previous_bottom < third + 1, (number, top, "a new page though a third was left")
+        previous_bottom = max(lines) if lines else None
+    assert openings == 6 + 1, "six chapters and the reader comments (the contents heading is smaller)"
+    assert run_on >= 3
+
+
+@pytest.mark.parametrize("pages, fits", [(8, True), (12, False), (16, False)])
+def test_review_page_counts(tmp_path, capsys, pages, fits):
+    project = copy_project(ROOT, tmp_path / "project")
+    toml = project / "manuscript" / "book.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + f"pages = {pages}\n", encoding="utf-8")
+    line = len(toml.read_text(encoding="utf-8").splitlines())
+    code, _, err = run(["build", str(project), "--format", "zine", "--no-cache"], capsys)
+    if fits:
+        assert code == 0
+        assert len(PdfReader(project / "build" / "love-wins-all-zine.pdf").pages) == pages // 2
+    else:
+        assert code == 1
+        assert f"book.toml:{line}: error:" in err and "the text fits 8 pages" in err
+
+
+def test_review_mini_says_how_many_pages_the_text_needs(tmp_path, capsys):
+    project = copy_project(ROOT, tmp_path / "project")
+    toml = project / "manuscript" / "book.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + 'format = "mini"\n', encoding="utf-8")
+    code, _, err = run(["build", str(project), "--format", "zine", "--no-cache"], capsys)
+    assert code == 1
+    assert re.search(r"book\.toml:\d+: error: the text needs \d+ pages even at 9pt: a mini zine has 8", err)
+    assert not (project / "build" / "love-wins-all-zine.pdf").exists()
+
+
+def test_review_mini_in_smaller_type(tmp_path):
+    project = copy_project(ROOT, tmp_path / "project")
+    toml = project / "manuscript" / "book.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + 'format = "mini"\nfit = "7pt..9pt"\n', encoding="utf-8")
+    assert build_zine(project) == 0
+    zine = project / "build" / "love-wins-all-zine.pdf"
+    pages_pdf, pages = laid_out(project, tmp_path)
+    reading = folded(cells(zine, "mini", tmp_path), "mini")
+    expected = [clean(pdf_text(pages_pdf, "-f", str(n), "-l", str(n))) for n in range(1, pages.total + 1)]
+    assert reading == expected[:-1] + [""] * pages.fit.blanks + expected[-1:]
+    assert_clear_edges(zine, tmp_path / "mini")

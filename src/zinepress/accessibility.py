@@ -15,7 +15,7 @@ import tinycss2.color3
 from lxml import etree
 
 from .config import LANGUAGE_TAG
-from .errors import Problem
+from .errors import SEVERITY, Problem
 
 XHTML = "http://www.w3.org/1999/xhtml"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -35,14 +35,15 @@ def document_problems(name: str, root: etree._Element, locate: Locate) -> list[P
         alt = image.get("alt")
         if (alt is None or not alt.strip()) and image.get("role") not in ("presentation", "none"):
             src = image.get("src", "")
-            problems.append(Problem(f"image '{src}' has no alt text", *locate(name, src)))
+            problems.append(Problem(f"image '{src}' has no alt text", *locate(name, src), SEVERITY["alt-text"]))
     previous = 0
     for heading in root.iter(*(f"{{{XHTML}}}h{level}" for level in range(1, 7))):
         level = int(heading.tag[-1])
         text = " ".join("".join(heading.itertext()).split())
         if level > previous + 1:
             problems.append(Problem(f"heading '{text}' is level {level} after level {previous}: "
-                                    "headings must not skip a level", *locate(name, text)))
+                                    "headings must not skip a level", *locate(name, text),
+                                    SEVERITY["heading-order"]))
         previous = level
     problems += language_problems(name, root, locate)
     return problems
@@ -53,7 +54,7 @@ def language_problems(name: str, root: etree._Element, locate: Locate) -> list[P
     problems = []
     if not root.get("lang") and not root.get(XML_LANG):
         problems.append(Problem(f"{name} declares no language (lang and xml:lang on <html>)",
-                                *locate(name, None)))
+                                *locate(name, None), SEVERITY["language"]))
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
@@ -63,9 +64,10 @@ def language_problems(name: str, root: etree._Element, locate: Locate) -> list[P
         where = locate(name, f'"{lang or xml_lang}"')
         if lang != xml_lang:
             problems.append(Problem(f"lang={lang!r} and xml:lang={xml_lang!r} disagree on "
-                                    f"<{etree.QName(element).localname}> in {name}", *where))
+                                    f"<{etree.QName(element).localname}> in {name}", *where, SEVERITY["language"]))
         elif not LANGUAGE_TAG.match(lang) or len(lang.split("-")[0]) > 3:
-            problems.append(Problem(f"{lang!r} in {name} is not a BCP 47 language tag such as 'en'", *where))
+            problems.append(Problem(f"{lang!r} in {name} is not a BCP 47 language tag such as 'en'", *where,
+                                    SEVERITY["language"]))
     return problems
 
 
@@ -87,7 +89,8 @@ def contrast_problems(css: str, shown_as: Path) -> list[Problem]:
         needed = LARGE_TEXT_CONTRAST if _large(declarations) else MINIMUM_CONTRAST
         if ratio < needed:
             problems.append(Problem(f"text colour {_hex(_over(text, back))} on {_hex(back)} has a contrast of "
-                                    f"{ratio:.2f}:1; readers need at least {needed}:1", shown_as, line))
+                                    f"{ratio:.2f}:1; readers need at least {needed}:1", shown_as, line,
+                                    SEVERITY["contrast"]))
     return problems
 
 

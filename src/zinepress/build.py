@@ -1,10 +1,17 @@
-"""A project folder → its outputs: the recipe that runs every stage in order.
+"""A project folder → its outputs: the recipe that runs every stage in order
+(read → render → lay out → write → publish).
 
 Everything is read, validated and rendered before any writer runs. Writers write
 into a staging folder inside the output folder; only when all of them succeed are the
 finished files moved into place, so a failed or interrupted build leaves the previous
 outputs as they were. A build whose inputs are all unchanged is answered by the build
 cache (:mod:`.cache`), which puts back the very bytes a full build writes.
+
+Every path written is confined: the output folder is never a source folder nor a
+symbolic link the project's ``build/`` points through, files earlier builds left are
+listed only when they are regular files, and a full disk or a read-only folder is a
+located error that leaves the previous outputs as they were. SIGTERM stops a build as
+Ctrl-C does, cleaning its staging folder.
 """
 
 from __future__ import annotations
@@ -13,20 +20,31 @@ import datetime as dt
 import os
 import re
 import shutil
-import tempfile
+import signal
+import stat
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import markdown
-from .cache import BuildCache, recording_reads
-from .config import Config, load_config
+from .atomic import STAGING_PREFIX, new_staging, publish
+from .cache import CACHE_FOLDER, INPUT_FOLDERS, BuildCache, recording_reads
+from .config import Config, load_config, setting_line
+from .derived import derived_cache
 from .errors import Diagnostics, Problem, ProjectError
 from .manuscript import Book, load_manuscript
 from .progress import Progress
-from .render import render
-from .writers import WRITERS, BuildSession, Written
+from .render import RenderedBook, render
+from .stylesheets import load_stylesheets
+from .writers import WRITERS, BuildSession, Writer, Written
 
 ALL_FORMATS = tuple(WRITERS)
+ZIP_LAST_YEAR = 2107
+
+
+class Terminated(KeyboardInterrupt):
+    """The build was stopped by SIGTERM: raised like Ctrl-C's KeyboardInterrupt, so that clean-ups run."""
 
 
 @dataclass(frozen=True)
@@ -86,26 +104,105 @@ def build(options: BuildOptions) -> BuildResult:
     if unknown:
         raise ValueError(f"unknown format {unknown[0]!r}: choose from {', '.join(WRITERS)}")
     stages = options.progress or Progress()
-    stages.begin(1)
     project = options.project.resolve()
-    out = (options.out or project / "build").resolve()
+    with written_or_located(project / "build"):
+        out = output_folder(project, options.out)
     store = BuildCache(project) if options.cache else None
-    with recording_reads() as reads:
+    with terminated_as_interrupt(), recording_reads() as reads, written_or_located(out):
+        try:
+            return _build(options, project, out, store, reads, stages)
+        finally:
+            if store and store.damaged and stages.verbose and stages.console is not None:
+                stages.console.print(f"cache: {len(store.damaged)} damaged entr{'y' if len(store.damaged) == 1 else 'ies'} "
+                                     f"ignored and made again ({', '.join(store.damaged[:3])})", highlight=False)
+
+
+def _build(options: BuildOptions, project: Path, out: Path, store: BuildCache | None, reads: set[Path],
+           stages: Progress) -> BuildResult:
+    stages.begin(1)
+    with stages.stage("read"):
+        key = _cache_key(store, options.formats, out)
+        entry = store.lookup(key) if store and key else None
+        read = None if entry else _read(project, store)
+    if entry is not None:
+        stages.begin(1)
+        with stages.stage("restore"):
+            _fail_on_warnings(options, entry.warnings)
+            restored = store.restore(key, entry, out)
+        if restored is not None:
+            return BuildResult(outputs=restored, warnings=entry.warnings)
+        stages.begin(1)
         with stages.stage("read"):
-            key = _cache_key(store, options.formats, out)
-            entry = store.lookup(key) if store and key else None
-            read = None if entry else _read(project, store)
-        if entry is not None:
-            stages.begin(1)
-            with stages.stage("restore"):
-                _fail_on_warnings(options, entry.warnings)
-                restored = store.restore(key, entry, out)
-            if restored is not None:
-                return BuildResult(outputs=restored, warnings=entry.warnings)
-            stages.begin(1)
-            with stages.stage("read"):
-                read = _read(project, store)
-        return _build_fresh(options, read, out, store, key, reads, stages)
+            read = _read(project, store)
+    return _build_fresh(options, read, out, store, key, reads, stages)
+
+
+def output_folder(project: Path, out: Path | None) -> Path:
+    """The folder the outputs go to: ``project/build`` (a real folder, not a link) or ``--out``,
+    never a source folder of the project nor its cache."""
+    if out is None:
+        default = project / "build"
+        if default.is_symlink():
+            raise ProjectError("build/ is a symbolic link: zinepress writes only into a real folder of the "
+                               "project (remove the link, or name the folder with --out)", default)
+        if default.exists() and not default.is_dir():
+            raise ProjectError("build is a file, not a folder: move it away, or name a folder with --out", default)
+        return default
+    resolved = out.resolve()
+    for name in (*INPUT_FOLDERS, CACHE_FOLDER):
+        source = (project / name).resolve()
+        if resolved.is_relative_to(source):
+            raise ProjectError(f"--out is inside {name}/: the outputs would overwrite the sources there; "
+                               "choose a folder outside it, such as build/", out)
+    return resolved
+
+
+@contextmanager
+def terminated_as_interrupt():
+    """While the block runs, SIGTERM raises :class:`Terminated` in this process (the main thread only).
+
+    Processes forked meanwhile (the layout's workers) keep the default: they just stop.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    owner = os.getpid()
+
+    def terminate(signum, frame):
+        if os.getpid() != owner:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def written_or_located(out: Path):
+    """An ``OSError`` (a full disk, a read-only folder) → a ProjectError naming the file, old outputs kept."""
+    try:
+        yield
+    except OSError as error:
+        path = _failed_path(error, out)
+        verb = "write" if path is None or path.is_relative_to(out) else "read or write"
+        what = "the outputs" if path is None else "into this folder" if path.is_dir() else "this file"
+        raise ProjectError(f"could not {verb} {what}: {error.strerror or error} "
+                           "(the previous outputs are kept)", path or out) from None
+
+
+def _failed_path(error: OSError, out: Path) -> Path | None:
+    """The file an OSError is about, as the user knows it: the output, not its place in the staging folder."""
+    if not error.filename:
+        return None
+    path = Path(os.fsdecode(error.filename))
+    if path.parent.name.startswith(STAGING_PREFIX):
+        return path.parent.parent / path.name
+    return path.parent if path.name.startswith(STAGING_PREFIX) else path
 
 
 def _cache_key(store: BuildCache | None, formats: tuple[str, ...], out: Path) -> str | None:
@@ -122,7 +219,15 @@ def _listable(formats: tuple[str, ...], out: Path) -> tuple[Path, ...]:
         return ()
     if all(name in formats for name in WRITERS if not WRITERS.lists_books(name)):
         return ()  # every book is made this time: none is taken from an earlier build
-    return tuple(sorted(path for path in out.iterdir() if path.suffix in (".epub", ".pdf") and path.is_file()))
+    return tuple(sorted(path for path in out.iterdir() if path.suffix in (".epub", ".pdf") and _regular(path)))
+
+
+def _regular(path: Path) -> bool:
+    """A regular file, not a symbolic link (an output folder's links are never followed)."""
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
 
 
 def _read(project: Path, store: BuildCache | None) -> tuple[Config, Book]:
@@ -139,25 +244,41 @@ def _fail_on_warnings(options: BuildOptions, warnings) -> None:
 
 def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, store: BuildCache | None,
                  key: str | None, reads: set[Path], stages: Progress) -> BuildResult:
-    """Render, write and publish; store the outputs in the cache when the inputs did not change meanwhile."""
+    """Render, lay out, write and publish; store the outputs in the cache when the inputs did not change meanwhile."""
     config, book = read
-    stages.begin(1 + len(options.formats))
-    diagnostics = Diagnostics(warnings=list(book.warnings))
+    if book.ignored and stages.verbose and stages.console is not None:
+        stages.console.print("left out, not in book.toml's chapters: " + ", ".join(
+            path.relative_to(config.manuscript).as_posix() for path in book.ignored), markup=False, highlight=False)
+    writers = [WRITERS[name]() for name in options.formats]
+    laying_out = any(writer.uses_layout for writer in writers)
+    stages.begin(1 + laying_out + len(writers))
+    diagnostics = Diagnostics(warnings=[*config.warnings, *book.warnings])
     with stages.stage("render"):
-        rendered = render(book)
+        rendered = render(book, derived_cache(store, "covers"))
+        stylesheets = load_stylesheets(config.project, _stylesheets_used(writers))
     sources = [config.path, *(chapter.source for chapter in book.chapters),
                *(asset.path for asset in book.assets)]
-    session = BuildSession(rendered, source_date(sources, config.date), diagnostics, options.formats, store)
+    date = source_date(sources, config.date)
+    _warn_about_date(date, config, diagnostics)
+    if rendered.cover.missing:
+        diagnostics.warn(f"the generated cover cannot show {rendered.cover.missing[:12]!r}: its fonts have no "
+                         "glyphs for them (install a font for that script, such as a Noto font, or name your own "
+                         "cover in book.toml)", config.path, setting_line(config, "title"))
+    laid_out = None
+    if laying_out:
+        with stages.stage("layout"):
+            laid_out = _lay_out(rendered, stylesheets["print.css"], date, diagnostics, writers, store, stages)
+    session = BuildSession(rendered, date, diagnostics, options.formats, stylesheets, laid_out, store)
 
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".zinepress-staging-", dir=out))
+    staging = new_staging(out)
     try:
-        written = _write_all(options.formats, rendered, staging, out, session, stages)
+        written = _write_all(writers, rendered, staging, out, session, stages)
         if key and _cache_key(store, options.formats, out) == key:
             store.store(key, written, diagnostics.warnings, reads)
         _fail_on_warnings(options, diagnostics.warnings)
-        outputs = [_publish(path, out) for path in written]
+        outputs = publish(written, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         if created and not any(out.iterdir()):
@@ -165,7 +286,21 @@ def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, st
     return BuildResult(outputs=tuple(outputs), warnings=tuple(diagnostics.warnings))
 
 
-def _write_all(formats: tuple[str, ...], rendered, staging: Path, out: Path, session: BuildSession,
+def _stylesheets_used(writers: list[Writer]) -> tuple[str, ...]:
+    """The stylesheets the writers use: epub.css for the EPUB, print.css for the layout and the zine."""
+    names = ("epub.css",) if any(writer.name == "epub" for writer in writers) else ()
+    return names + (("print.css",) if any(writer.uses_layout or writer.name == "zine" for writer in writers) else ())
+
+
+def _lay_out(rendered: RenderedBook, print_css, date: dt.datetime, diagnostics: Diagnostics, writers: list[Writer],
+             store: BuildCache | None, stages: Progress):
+    """The layout stage: the print edition laid out once, for every writer that uses it."""
+    from .paged.book import lay_out
+    pdf = any(writer.uses_layout == "pdf" for writer in writers)
+    return lay_out(rendered, print_css, date, diagnostics, pdf, store, stages.count)
+
+
+def _write_all(writers: list[Writer], rendered, staging: Path, out: Path, session: BuildSession,
                stages: Progress) -> list[Path]:
     """Run the writers into ``staging``: the books first, then those that list the books (the site),
     which also list the books an earlier build left in ``out``.
@@ -173,16 +308,17 @@ def _write_all(formats: tuple[str, ...], rendered, staging: Path, out: Path, ses
     Returns the written files in the order they should be published: the books first, the
     pages that link to them last.
     """
-    writers = [WRITERS[name]() for name in formats]
     books = [writer for writer in writers if not writer.needs_outputs]
     written: list[Written] = []
     for writer in books:
         with stages.stage(writer.name):
-            written.append(Written(writer.write(rendered, staging, session), writer))
+            made = writer.write(rendered, staging, session)
+            written += [item if isinstance(item, Written) else Written(item, writer)
+                        for item in (made if isinstance(made, list) else [made])]
     paths = [output.path for output in written]
     listers = [writer for writer in writers if writer.needs_outputs]
     if listers:
-        listed = tuple(written) + _earlier_books(formats, rendered, out)
+        listed = tuple(written) + _earlier_books(session.formats, rendered, out)
     for writer in listers:
         with stages.stage(writer.name):
             paths += writer.write(rendered, staging, session, outputs=listed)
@@ -197,13 +333,17 @@ def _earlier_books(formats: tuple[str, ...], rendered, out: Path) -> tuple[Writt
             continue
         writer = WRITERS[name]()
         path = out / writer.file_name(rendered)
-        if path.is_file():
+        if _regular(path):
             earlier.append(Written(path, writer))
     return tuple(earlier)
 
 
-def _publish(path: Path, out: Path) -> Path:
-    """Move a finished file from the staging folder into the output folder, replacing the old one."""
-    final = out / path.name
-    os.replace(path, final)
-    return final
+def _warn_about_date(date: dt.datetime, config: Config, diagnostics: Diagnostics) -> None:
+    """A build date after 2107 cannot be a ZIP entry's date: the EPUB's and bundle's entries say 2107."""
+    if date.year > ZIP_LAST_YEAR:
+        where = config.path if config.date and "SOURCE_DATE_EPOCH" not in os.environ else None
+        origin = "book.toml's 'date'" if where else (
+            "SOURCE_DATE_EPOCH" if "SOURCE_DATE_EPOCH" in os.environ else "the newest source file's time")
+        diagnostics.warn(f"the build's date ({date:%Y-%m-%d}, from {origin}) is after {ZIP_LAST_YEAR}, the last "
+                         f"year a ZIP archive can hold: the EPUB's entries are dated {ZIP_LAST_YEAR}-12-31",
+                         where, setting_line(config, "date") if where else None)

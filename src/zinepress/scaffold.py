@@ -22,24 +22,36 @@ from .errors import ProjectError
 from .stylesheets import DEFAULT_STYLES
 
 STARTER = Path(__file__).parent / "starter"
+NAME_MAX = 255  # bytes in one file name, on every common file system
 
 
 def new_project(folder: Path, title: str | None = None) -> list[Path]:
     """Create a sample project in ``folder`` (absent or empty); return the files written."""
     folder = folder.absolute()
+    if len(os.fsencode(folder.name)) > NAME_MAX:
+        raise ProjectError(f"the folder's name is {len(os.fsencode(folder.name))} bytes long: file systems allow "
+                           f"at most {NAME_MAX}, choose a shorter name", folder.parent)
+    if folder.is_symlink():
+        raise ProjectError("this is a symbolic link: name a new folder (or the folder the link points to)", folder)
     if folder.exists() and not folder.is_dir():
         raise ProjectError("a file of that name exists: choose a folder name for the new book", folder)
     if folder.is_dir() and any(folder.iterdir()):
         raise ProjectError("the folder is not empty: zinepress new only writes into a new or empty folder",
                            folder)
     title = title or _title_from(folder.name)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".zinepress-new-", dir=folder.parent))
+    except OSError as error:
+        raise ProjectError(f"cannot create the new book here: {error.strerror or error}", folder) from None
     try:
         _fill(staging, title)
         if folder.is_dir():
             folder.rmdir()
         os.replace(staging, folder)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ProjectError(f"cannot create the new book here: {error.strerror or error}", folder) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

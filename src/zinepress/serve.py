@@ -6,6 +6,8 @@ the *files* (the PDF, the EPUB, the downloads page when its writer exists) follo
 the ordinary build into a temporary folder. Open pages hold a server-sent events stream
 and reload themselves when what they show has changed. While the book does not build,
 every page shows the errors, each with its file and line, until a save fixes them.
+Requests are checked first (:mod:`.preview_requests`): only this preview's own address,
+paths decoded once and confined to the folders served, never the project itself.
 """
 
 from __future__ import annotations
@@ -14,81 +16,28 @@ import dataclasses
 import html
 import json
 import mimetypes
-import posixpath
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
-import zipfile
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import quote
 
 import watchfiles
-from lxml import etree
 
 from .build import BuildOptions, build
 from .config import load_config
 from .errors import Problem, ProjectError
-from .fetch import RefusedFetch, read_confined
-from .manuscript import load_manuscript
-from .render import render
-from .stylesheets import DEFAULT_STYLES, stylesheet_path
+from .preview_requests import Refused, check_host, confined_file, parse_target, query_number, served_name
+from .preview_view import View, from_built_epub, render_view
 
 WATCHED = ("manuscript", "styles", "layouts")
 LIVE_SCRIPT = (Path(__file__).parent / "live.js").read_text(encoding="utf-8")
-
-
-@dataclasses.dataclass(frozen=True)
-class View:
-    """The book as the browser sees it: the EPUB's documents by name, the files they use, the reading order."""
-
-    title: str
-    slug: str
-    project: Path
-    documents: dict[str, bytes]
-    files: dict[str, Path]
-    styles: Path
-    order: tuple[str, ...]
-    warnings: tuple[Problem, ...] = ()
-
-    def get(self, name: str) -> bytes | None:
-        """A file of the book by its name in the EPUB; stylesheets' fonts come from beside the stylesheet.
-
-        Files of the project are read confined to it, as the build reads them."""
-        if name in self.documents:
-            return self.documents[name]
-        path = self.files.get(name)
-        if path is None and name.startswith("styles/"):
-            path = self.styles / name.removeprefix("styles/")
-        if path is None:
-            return None
-        folder = DEFAULT_STYLES if path.resolve().is_relative_to(DEFAULT_STYLES.resolve()) else self.project
-        try:
-            return read_confined(folder, path)
-        except RefusedFetch:
-            return None
-
-
-def render_view(project: Path) -> View:
-    """Read and render the book: its XHTML documents as the EPUB holds them, with their stylesheet."""
-    config = load_config(project)
-    book = load_manuscript(config)
-    rendered = render(book)
-    documents = {document.file_name: document.xhtml.encode("utf-8") for document in rendered.epub_documents}
-    documents["nav.xhtml"] = rendered.nav_xhtml.encode("utf-8")
-    css_path = stylesheet_path(config.project, "epub.css")
-    files = {"styles/epub.css": css_path, **{asset.href: asset.path for asset in rendered.book.assets}}
-    order = []
-    for document in rendered.epub_documents:
-        order.append(document.file_name)
-        if document.kind == "titlepage":
-            order.append("nav.xhtml")
-    return View(title=config.title, slug=config.slug, project=config.project, documents=documents, files=files,
-                styles=css_path.parent, order=tuple(order), warnings=tuple(book.warnings))
 
 
 class PreviewState:
@@ -334,6 +283,12 @@ class PreviewServer(ThreadingHTTPServer):
             raise PortUnavailable(f"cannot listen on {address[0]}:{address[1]} ({error.strerror}): "
                                   "choose another port") from None
 
+    def handle_error(self, request, client_address) -> None:
+        """A request that broke off (the browser went away) or failed: one line, never a traceback."""
+        error = sys.exc_info()[1]
+        if not isinstance(error, (ConnectionError, TimeoutError)):
+            print(f"{_clock()} preview: a request failed: {type(error).__name__}: {error}", file=sys.stderr)
+
 
 class PreviewHandler(BaseHTTPRequestHandler):
     """Routes: ``/`` the downloads page or the book, ``/book/…`` the chapters, ``/pdf``,
@@ -341,16 +296,32 @@ class PreviewHandler(BaseHTTPRequestHandler):
 
     server: PreviewServer
     protocol_version = "HTTP/1.1"
+    head_only = False
 
     def log_message(self, format: str, *args) -> None:
         """Keep the console for build reports, not one line per request."""
 
+    def do_HEAD(self) -> None:
+        """As GET, with the same status and headers, without the body."""
+        self.head_only = True
+        try:
+            self.do_GET()
+        finally:
+            self.head_only = False
+
     def do_GET(self) -> None:
-        url = urlsplit(self.path)
-        path, query = unquote(url.path), parse_qs(url.query)
+        try:
+            check_host(self.headers.get("Host"), self.server.server_address[1])
+            path, query = parse_target(self.path)
+            self._route(path, query)
+        except Refused as refusal:
+            self._send(f"{refusal.status.value} {refusal.status.phrase}".encode(), "text/plain; charset=utf-8",
+                       refusal.status)
+
+    def _route(self, path: str, query: dict[str, list[str]]) -> None:
         state = self.server.state
         if path == "/_zinepress/events":
-            return self._events(int(query.get("since", ["0"])[0] or 0))
+            return self._events(query_number(query, "since"))
         if path == "/_zinepress/live.js":
             return self._send(LIVE_SCRIPT.encode("utf-8"), "text/javascript; charset=utf-8")
         page_kind = self._page_kind(path)
@@ -363,7 +334,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
             view = state.view
             return self._redirect("/book/" + view.order[0]) if view else self._waiting("view")
         if path.startswith("/book/"):
-            return self._book_file(path[len("/book/"):])
+            return self._book_file(served_name(path[len("/book/"):]))
         if path == "/pdf":
             return self._pdf_page()
         if path == "/warnings":
@@ -385,7 +356,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
             return self._waiting("view")
         data = view.get(name)
         if data is None:
-            data = _from_built_epub(self.server.state.files_folder / f"{view.slug}.epub", name)
+            data = from_built_epub(self.server.state.files_folder / f"{view.slug}.epub", name)
         if data is None:
             return self._send(b"not found", "text/plain", HTTPStatus.NOT_FOUND)
         if name.endswith(".xhtml"):
@@ -423,10 +394,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self._html_page("PDF", body, "files")
 
     def _built_file(self, name: str) -> None:
-        folder = self.server.state.files_folder.resolve()
-        path = (folder / name).resolve()
-        if not path.is_relative_to(folder) or not path.is_file():
-            return self._send(b"not found", "text/plain", HTTPStatus.NOT_FOUND)
+        path = confined_file(self.server.state.files_folder, name)
         data = path.read_bytes()
         if path.suffix == ".html":
             toolbar = ('<nav id="zinepress-preview" aria-label="Preview" style="position:fixed;bottom:0;right:0;'
@@ -475,7 +443,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        self.wfile.write(data)
+        if not self.head_only:
+            self.wfile.write(data)
 
     def _events(self, since: int) -> None:
         """A server-sent events stream: one event per change after generation ``since``."""
@@ -485,6 +454,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
+        if self.head_only:
+            return
         state = self.server.state
         try:
             while not state.stopping:
@@ -498,17 +469,6 @@ class PreviewHandler(BaseHTTPRequestHandler):
                 self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             return
-
-
-def _from_built_epub(epub: Path, name: str) -> bytes | None:
-    """A file that only the EPUB writer makes (a generated cover, say), from the last EPUB built."""
-    try:
-        with zipfile.ZipFile(epub) as archive:
-            container = etree.fromstring(archive.read("META-INF/container.xml"))
-            package = container.xpath("//*[local-name()='rootfile']/@full-path")[0]
-            return archive.read(posixpath.join(posixpath.dirname(package), name))
-    except (OSError, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError, IndexError):
-        return None
 
 
 def _where(problem: Problem) -> str:

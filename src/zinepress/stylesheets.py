@@ -86,8 +86,9 @@ def _walk(nodes):
             yield from _walk(node.content)
 
 
-def check_stylesheet(project: Path, path: Path) -> list[CssReference]:
-    """The files a stylesheet and its imports reference, all checked (errors raised together)."""
+def check_stylesheet(project: Path, path: Path, text: str | None = None) -> list[CssReference]:
+    """The files a stylesheet (whose ``text`` may be given) and its imports reference, all checked
+    (errors raised together)."""
     problems = Diagnostics()
     found: list[CssReference] = []
     pending, seen = [path], set()
@@ -96,10 +97,10 @@ def check_stylesheet(project: Path, path: Path) -> list[CssReference]:
         if sheet in seen:
             continue
         seen.add(sheet)
-        text = stylesheet_text(project, sheet)
         if is_default(sheet):
             continue
-        for written, line in css_references(text):
+        sheet_text = text if sheet == path and text is not None else stylesheet_text(project, sheet)
+        for written, line in css_references(sheet_text):
             if not written or written.startswith("#") or written.lower().startswith("data:"):
                 continue
             try:
@@ -112,3 +113,23 @@ def check_stylesheet(project: Path, path: Path) -> list[CssReference]:
                 pending.append(target)
     problems.raise_errors()
     return found
+
+
+@dataclass(frozen=True)
+class Stylesheet:
+    """A stylesheet a build uses: where it is, its text and the files it references, all checked."""
+
+    name: str
+    path: Path
+    text: str
+    references: tuple[CssReference, ...]
+
+
+def load_stylesheets(project: Path, names: tuple[str, ...] = ("epub.css", "print.css")) -> dict[str, Stylesheet]:
+    """The build's stylesheets, each located, read and checked once (before any writer runs)."""
+    sheets = {}
+    for name in names:
+        path = stylesheet_path(project, name)
+        text = stylesheet_text(project, path)
+        sheets[name] = Stylesheet(name, path, text, tuple(check_stylesheet(project, path, text)))
+    return sheets

@@ -11,21 +11,19 @@ def parse_fragment(html: str) -> lxml.html.HtmlElement:
     return lxml.html.fragment_fromstring(html or "", create_parent="div")
 
 
-VOID_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
-                           "param", "source", "track", "wbr"})
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
 def serialize_children(container: lxml.html.HtmlElement) -> str:
     """The content of ``container`` as well-formed XHTML markup (no wrapping element).
 
-    Empty elements other than HTML's void ones keep an end tag (``<a id="x"></a>``): the print
-    edition is read as HTML, where ``<a id="x"/>`` opens an element that never closes, and the
-    rest of the chapter would sit inside it (empty copies of it between blocks break
-    ``break-after: avoid``, leaving headings at the foot of a page).
+    An empty element that is not void is written with its end tag (``<a id="x"></a>``, not
+    ``<a id="x"/>``): the print edition is read by an HTML parser, for which ``<a/>`` opens a
+    link that never closes.
     """
     for element in container.iter():
         if isinstance(element.tag, str) and element.text is None and not len(element) \
-                and element.tag not in VOID_ELEMENTS:
+                and element.tag.lower() not in VOID and element is not container:
             element.text = ""
     parts = [escape_text(container.text or "")]
     for child in container:

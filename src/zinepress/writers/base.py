@@ -1,25 +1,35 @@
-"""The interface every writer follows: a ``RenderedBook`` in, files in a folder out."""
+"""The interface every writer follows: a ``RenderedBook`` and what the build shares in, files in a folder out."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
+from ..errors import Diagnostics
 from ..render import RenderedBook
+from ..stylesheets import Stylesheet
+
+if TYPE_CHECKING:
+    from ..paged.book import LaidOutBook
 
 
 class Writer:
     """One output format. Subclasses set ``name``, ``suffix`` and ``description`` and implement ``write``.
 
+    A writer whose ``uses_layout`` is ``"pdf"`` (the laid-out pages) or ``"page-list"`` (only where
+    they start) is given the laid-out print edition, ``session.laid_out``.
     A writer with ``needs_outputs`` runs after the others and is given their finished files
-    (``write(..., outputs=…)``); it may return several paths.
+    (``write(..., outputs=…)``); it may return several paths. A book writer that makes a
+    companion file (the press PDF's cover wrap) returns a list of :class:`Written` instead of a path.
     """
 
     name: ClassVar[str]
     suffix: ClassVar[str]
     description: ClassVar[str]
     needs_outputs: ClassVar[bool] = False
+    uses_layout: ClassVar[str | None] = None
 
     def file_name(self, rendered: RenderedBook) -> str:
         return f"{rendered.config.slug}{self.suffix}"
@@ -36,20 +46,15 @@ class Written:
     writer: Writer
 
 
+@dataclass(frozen=True)
 class BuildSession:
-    """What the writers of one build share: warnings, the source date, and costly results computed once."""
+    """What the writers of one build share: the source date, where warnings go, the stylesheets
+    (read and checked before any writer runs) and the laid-out print edition."""
 
-    def __init__(self, rendered: RenderedBook, source_date, diagnostics, formats: tuple[str, ...] = (),
-                 store=None):
-        self.rendered = rendered
-        self.store = store  # the project's BuildCache, when caching is on
-        self.source_date = source_date
-        self.diagnostics = diagnostics
-        self.formats = formats
-        self.cache: dict[str, object] = {}
-
-    def once(self, key: str, compute):
-        """The value of ``compute()``, computed on first use only."""
-        if key not in self.cache:
-            self.cache[key] = compute()
-        return self.cache[key]
+    rendered: RenderedBook
+    source_date: dt.datetime
+    diagnostics: Diagnostics
+    formats: tuple[str, ...] = ()
+    stylesheets: dict[str, Stylesheet] = field(default_factory=dict)
+    laid_out: LaidOutBook | None = None
+    store: object = None  # the project's BuildCache, when caching is on

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import re
 import zipfile
 from pathlib import Path
@@ -23,11 +24,13 @@ from lxml import etree
 from ..atomic import write_atomically
 from ..fetch import read_confined
 from ..render import RenderedBook
-from ..stylesheets import check_stylesheet, stylesheet_path, stylesheet_text
-from . import accessibility, pagelist
+from ..stylesheets import Stylesheet
+from .. import pagelist
+from ..derived import DerivedCache, derived_cache
+from ..fonts import embeddable_font
+from . import accessibility
 from .base import BuildSession, Writer
-from .fonts import embeddable_font
-from .paged import paged_book
+from .site import zip_date_time
 
 STYLE_FILE_TYPES = {".woff2": "font/woff2", ".woff": "font/woff", ".otf": "font/otf", ".ttf": "font/ttf",
                     ".css": "text/css", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
@@ -38,6 +41,7 @@ class EpubWriter(Writer):
     name = "epub"
     suffix = ".epub"
     description = "EPUB for e-readers"
+    uses_layout = "page-list"
 
     def write(self, rendered: RenderedBook, folder: Path, session: BuildSession) -> Path:
         data = epub_bytes(rendered, session)
@@ -83,23 +87,23 @@ def _paginated_documents(rendered: RenderedBook, session: BuildSession) -> tuple
     body = [document for document in rendered.epub_documents if document.kind in pagelist.BODY_KINDS]
     if not any(document.kind == "chapter" for document in body):
         return documents, []
-    starts = paged_book(rendered, session, pdf=False).page_starts
+    starts = session.laid_out.page_starts
     sections = {document.id: (document.file_name, documents[document.file_name]) for document in body}
     paginated, breaks = pagelist.place_page_breaks(sections, starts)
     documents.update(paginated)
     return documents, breaks
 
 
-def _stylesheet_and_fonts(book: epub.EpubBook, config, text: str) -> None:
+def _stylesheet_and_fonts(book: epub.EpubBook, config, sheet: Stylesheet, text: str,
+                          fonts: DerivedCache | None) -> None:
     """The EPUB stylesheet and the files it references; fonts subset to the book's characters."""
-    css_path = stylesheet_path(config.project, "epub.css")
-    css_text = stylesheet_text(config.project, css_path)
+    css_path, css_text = sheet.path, sheet.text
     book.add_item(epub.EpubItem(uid="style", file_name="styles/epub.css", media_type="text/css",
                                 content=css_text.encode("utf-8")))
     generated = "".join(re.findall(r"content\s*:\s*[\"']([^\"']*)[\"']", css_text))
     styles = css_path.parent.resolve()
     added = set()
-    for reference in check_stylesheet(config.project, css_path):
+    for reference in sheet.references:
         media_type = STYLE_FILE_TYPES.get(reference.path.suffix.lower())
         name = reference.path.relative_to(styles).as_posix() if reference.path.is_relative_to(styles) else None
         if not media_type or not name or name in added:
@@ -107,9 +111,18 @@ def _stylesheet_and_fonts(book: epub.EpubBook, config, text: str) -> None:
         added.add(name)
         data = read_confined(config.project, reference.path)
         if media_type.startswith("font/"):
-            data = embeddable_font(data, reference.path, text + generated)
+            data = embeddable_font(data, reference.path, text + generated, fonts)
         book.add_item(epub.EpubItem(uid=_item_id(name), file_name=f"styles/{name}", media_type=media_type,
                                     content=data))
+
+
+def ncx_toc(entries, counter) -> list:
+    """The contents as ebooklib's NCX wants them: a link, or (link, [its sections]) when it has some."""
+    items = []
+    for entry in entries:
+        link = epub.Link(entry.href, entry.title, f"navpoint-{next(counter)}")
+        items.append((link, ncx_toc(entry.children, counter)) if entry.children else link)
+    return items
 
 
 def _text_of(documents: dict[str, bytes]) -> str:
@@ -126,7 +139,8 @@ def epub_bytes(rendered: RenderedBook, session: BuildSession) -> bytes:
     nav_xhtml = rendered.nav_xhtml.encode("utf-8")
     if breaks:
         nav_xhtml = pagelist.page_list_nav(breaks, nav_xhtml)
-    _stylesheet_and_fonts(book, config, _text_of({**documents, "nav.xhtml": nav_xhtml}))
+    _stylesheet_and_fonts(book, config, session.stylesheets["epub.css"],
+                          _text_of({**documents, "nav.xhtml": nav_xhtml}), derived_cache(session.store, "fonts"))
 
     cover = rendered.cover
     cover_item = epub.EpubItem(uid="cover-image", file_name=cover.file_name, media_type=cover.media_type,
@@ -152,8 +166,7 @@ def epub_bytes(rendered: RenderedBook, session: BuildSession) -> bytes:
     book.add_item(epub.EpubNcx())
     book.spine = [entry for document, item in items
                   for entry in ((item, nav) if document.kind == "titlepage" else (item,))]
-    book.toc = [epub.Link(document.file_name, document.title, _item_id(document.file_name))
-                for document, _ in items if document.kind in ("chapter", "comments")]
+    book.toc = ncx_toc(rendered.toc, itertools.count(1))
     accessibility.add_metadata(book, config, documents, rendered.book.assets, breaks)
 
     buffer = io.BytesIO()
@@ -168,10 +181,7 @@ def epub_bytes(rendered: RenderedBook, session: BuildSession) -> bytes:
 
 def repack(data: bytes, source_date: dt.datetime) -> bytes:
     """Re-pack a zip with fixed entry dates and attributes: ``mimetype`` first and stored."""
-    stamp = source_date.astimezone(dt.timezone.utc)
-    date_time = (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
-    if stamp.year < 1980:
-        date_time = (1980, 1, 1, 0, 0, 0)
+    date_time = zip_date_time(source_date)
     output = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(output, "w") as target:
         names = source.namelist()

@@ -1,18 +1,20 @@
-"""``RenderedBook`` → ``S-print.pdf``: the press edition, PDF/X-4 with bleed and crop marks.
+"""``RenderedBook`` → ``S-print.pdf``: the press edition, PDF/X-4 with bleed and the target's marks.
 
 It reuses the one layout of the book: the joined pages of ``S.pdf``, laid out with the
-bleed. pikepdf sets on every page the TrimBox (the trim), the BleedBox (trim plus bleed)
-and a MediaBox with room for the marks around it, frames each page's content streams
-(without decoding them) with a clip to the BleedBox and the printer's marks outside it,
-drops the structure tree, and declares PDF/X-4 (OutputIntent, XMP with a stable
-document id) instead of PDF/UA-1.
+bleed. For a print-on-demand target the book becomes its interior first (``interior.py``:
+no cover, no bookmarks or annotations where the printer rejects them). pikepdf sets on
+every page the TrimBox (the trim), the BleedBox (trim plus the bleed the target wants on
+each edge) and a MediaBox with room for the marks around it, frames each page's content
+streams (without decoding them) with a clip to the BleedBox and the printer's marks
+outside it, drops the structure tree, and declares PDF/X-4 (OutputIntent, XMP with a
+stable document id) instead of PDF/UA-1. With a cover wrap target the print format also
+writes ``S-cover.pdf`` (``wrap.py``).
 """
 
 from __future__ import annotations
 
 import uuid
 from io import BytesIO
-from importlib import resources
 from pathlib import Path
 
 import pikepdf
@@ -20,9 +22,12 @@ from lxml import etree
 
 from ..atomic import write_atomically
 from ..config import PrintSettings
+from ..paged.join import joined_book, set_page_labels
+from ..paged.weasy import srgb_profile
 from ..render import RenderedBook
-from .base import BuildSession, Writer
-from .pdf import digital_pdf, joined_book
+from ..targets import is_rtl, target_named
+from .base import BuildSession, Writer, Written
+from .interior import bleed_edges, make_interior
 
 POINTS_PER_MM = 72 / 25.4
 MARKS_ROOM_MM = 10.0  # the slug around the bleed that holds the marks
@@ -37,17 +42,27 @@ class PressWriter(Writer):
     name = "print"
     suffix = "-print.pdf"
     description = "Press PDF for print shops"
+    uses_layout = "pdf"
 
-    def write(self, rendered: RenderedBook, folder: Path, session: BuildSession) -> Path:
-        return write_atomically(folder / self.file_name(rendered), press_pdf(rendered, session))
+    def write(self, rendered: RenderedBook, folder: Path, session: BuildSession) -> Path | list[Written]:
+        press = write_atomically(folder / self.file_name(rendered), press_pdf(rendered, session))
+        if not target_named(rendered.config.print.target).cover_wrap:
+            return press
+        from .wrap import CoverWrapWriter
+        wrap = CoverWrapWriter()
+        return [Written(press, self), Written(wrap.write(rendered, folder, session), wrap)]
 
 
 def press_pdf(rendered: RenderedBook, session: BuildSession) -> bytes:
-    """The bytes of ``S-print.pdf``, made from the joined book once the digital edition has been saved from it."""
-    if any(name in session.formats for name in ("pdf", "zine")):
-        digital_pdf(rendered, session)
-    pdf = joined_book(rendered, session)
-    make_press_edition(pdf, rendered.config.print, rendered.config.identifier)
+    """The bytes of ``S-print.pdf``, made from the book's parts joined for it alone (the interior of a
+    print-on-demand target first)."""
+    laid = session.laid_out
+    pdf = joined_book(laid.parts, laid.borrowed, laid.first_body, rendered)
+    settings = rendered.config.print
+    dropped = make_interior(pdf, settings)
+    if dropped:
+        set_page_labels(pdf, max(laid.first_body - dropped, 0))
+    make_press_edition(pdf, settings, rendered.config.identifier, is_rtl(rendered.config.language))
     output = BytesIO()
     pdf.save(output, **PRESS_SAVE_OPTIONS)
     return output.getvalue()
@@ -93,15 +108,20 @@ def _registration_target(x: float, y: float, radius: float) -> str:
     return f"{circle} {cross}"
 
 
-def make_press_edition(pdf: pikepdf.Pdf, settings: PrintSettings, identifier: str) -> None:
+def make_press_edition(pdf: pikepdf.Pdf, settings: PrintSettings, identifier: str, rtl: bool = False) -> None:
     """Turn the tagged book (``pdf/ua-1``, pages laid out with the bleed) into the press edition, in place.
 
     Save it with ``PRESS_SAVE_OPTIONS``.
     """
     _drop_structure(pdf)
     framings: dict[tuple, tuple[pikepdf.Stream, pikepdf.Stream]] = {}
-    for page in pdf.pages:
-        _frame_page(pdf, page, settings, framings)
+    for index, page in enumerate(pdf.pages):
+        _frame_page(pdf, page, settings, bleed_edges(settings, index, rtl), framings)
+    declare_pdfx4(pdf, identifier)
+
+
+def declare_pdfx4(pdf: pikepdf.Pdf, identifier: str) -> None:
+    """PDF/X-4's output intent and metadata, for a PDF made for the press (the interior or the cover wrap)."""
     _press_output_intent(pdf)
     _declare_pdfx4(pdf, identifier)
 
@@ -121,18 +141,20 @@ def _drop_structure(pdf: pikepdf.Pdf) -> None:
 
 
 def _frame_page(pdf: pikepdf.Pdf, page: pikepdf.Page, settings: PrintSettings,
+                edges: tuple[float, float, float, float],
                 framings: dict[tuple, tuple[pikepdf.Stream, pikepdf.Stream]]) -> None:
     """Boxes, clipping to the bleed, and marks for one page, its own content streams left as they are.
 
+    ``edges`` is the bleed past the left, bottom, right and top edge of the trim, in points.
     The clip (opening) and the marks (closing) are streams shared by all pages of one trim.
     """
     trim = tuple(float(value) for value in page.trimbox)
     left, bottom, right, top = trim
     bleed = settings.bleed * POINTS_PER_MM
     room = MARKS_ROOM_MM * POINTS_PER_MM if settings.marks != "none" else 0.0
-    bleed_box = (left - bleed, bottom - bleed, right + bleed, top + bleed)
-    media = (left - bleed - room, bottom - bleed - room, right + bleed + room, top + bleed + room)
-    key = (trim, bleed, room, settings.marks)
+    bleed_box = (left - edges[0], bottom - edges[1], right + edges[2], top + edges[3])
+    media = (bleed_box[0] - room, bleed_box[1] - room, bleed_box[2] + room, bleed_box[3] + room)
+    key = (trim, edges, room, settings.marks)
     if key not in framings:
         x0, y0, x1, y1 = bleed_box
         clip = f"q {x0:.3f} {y0:.3f} {x1 - x0:.3f} {y1 - y0:.3f} re W n\n".encode()
@@ -151,7 +173,7 @@ def _press_output_intent(pdf: pikepdf.Pdf) -> None:
     """Exactly one PDF/X OutputIntent: WeasyPrint's (a project's @color-profile), or sRGB."""
     intents = [intent for intent in pdf.Root.get("/OutputIntents", ()) if intent.get("/S") == pikepdf.Name.GTS_PDFX]
     if not intents:
-        profile = pdf.make_stream(resources.files("weasyprint").joinpath("pdf", "sRGB2014.icc").read_bytes(), N=3)
+        profile = pdf.make_stream(srgb_profile(), N=3)
         intents = [pdf.make_indirect(pikepdf.Dictionary(
             Type=pikepdf.Name.OutputIntent,
             S=pikepdf.Name.GTS_PDFX,

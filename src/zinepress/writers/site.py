@@ -16,14 +16,17 @@ import io
 import re
 import uuid
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lxml import etree
+import PIL
 from PIL import Image, ImageOps
 
 from ..atomic import write_atomically
 from ..cover import Cover
+from ..derived import DerivedCache, derived_cache
+from ..printing import read_steps
 from ..render import RenderedBook, Renderer
 from .base import BuildSession, Writer, Written
 
@@ -51,6 +54,7 @@ class Download:
     media_type: str
     size: int
     sha256: str
+    steps: tuple[str, ...] = ()  # how to print it (a zine)
 
     @property
     def size_label(self) -> str:
@@ -90,13 +94,14 @@ class SiteWriter(Writer):
     def write(self, rendered: RenderedBook, folder: Path, session: BuildSession,
               outputs: tuple[Written, ...] = ()) -> list[Path]:
         config = rendered.config
-        books = [describe(output.path, getattr(output.writer, "description", output.writer.name))
+        books = [replace(describe(output.path, _description(output)), steps=read_steps(output.path))
+                 if output.writer.name == "zine" else describe(output.path, _description(output))
                  for output in outputs]
         if not books:
             session.diagnostics.warn("the downloads page lists no book: build a book format first, or with 'site'",
                                      config.path)
         cover = rendered.cover
-        images = write_cover(cover, folder)
+        images = write_cover(cover, folder, derived_cache(session.store, "covers"))
         written = [folder / image.name for image in images]
         bundle = None
         if config.site.bundle and books:
@@ -115,11 +120,25 @@ class SiteWriter(Writer):
         return written
 
 
-def write_cover(cover: Cover, folder: Path) -> list[Download]:
-    """The cover and its thumbnail beside the page: ``cover.EXT`` and ``cover-thumbnail.EXT``."""
+def _description(output: Written) -> str:
+    """What a listed file is: its writer's description, or the writer's words for that file."""
+    describe_file = getattr(output.writer, "describe", None)
+    return describe_file(output.path) if describe_file else getattr(output.writer, "description", output.writer.name)
+
+
+def write_cover(cover: Cover, folder: Path, cache: DerivedCache | None = None) -> list[Download]:
+    """The cover and its thumbnail beside the page: ``cover.EXT`` and ``cover-thumbnail.EXT``.
+
+    The thumbnail is taken from ``cache`` when an earlier build made it from the same cover."""
     suffix = Path(cover.file_name).suffix.lower()
     full = write_atomically(folder / f"cover{suffix}", cover.data)
-    thumbnail = write_atomically(folder / f"cover-thumbnail{suffix}", thumbnail_bytes(cover))
+    if cache is None:
+        small = thumbnail_bytes(cover)
+    else:
+        key = cache.key("thumbnail", cover.data, cover.media_type, repr(THUMBNAIL_BOX), Path(__file__).read_bytes(),
+                        PIL.__version__)
+        small = cache.make(key, lambda: thumbnail_bytes(cover))
+    thumbnail = write_atomically(folder / f"cover-thumbnail{suffix}", small)
     return [describe(full, "Cover image"), describe(thumbnail, "Cover thumbnail")]
 
 
@@ -134,7 +153,7 @@ def thumbnail_bytes(cover: Cover) -> bytes:
     if is_jpeg:
         small.save(output, format="JPEG", quality=85, optimize=True, progressive=False)
     else:
-        small.save(output, format="PNG", optimize=True)
+        small.save(output, format="PNG", compress_level=6)
     return output.getvalue()
 
 

@@ -1,10 +1,13 @@
-"""``RenderedBook`` → ``S-zine.pdf``: the pages of ``S.pdf`` imposed as a saddle-stitched booklet.
+"""``RenderedBook`` → ``S-zine.pdf`` (and ``S-zine-cover.pdf``): the zine's own pages imposed for home printing.
 
-The page count is padded with blank pages to a multiple of four, the blanks placed
-before the back cover. Each side of a landscape sheet (A4 or Letter) holds two pages,
-scaled to fit and centred in their half, in the order that comes out right when the
-sheets are printed on both sides flipped on the short edge, folded in half together and
-stapled on the fold. Pages are placed with pypdf as Form XObjects, not laid out again.
+The pages come from the zine's own layout (:mod:`zinepress.zinelayout`), fitted to the page
+count; :mod:`zinepress.imposition` says where each goes on each sheet side, for the
+``booklet``, ``mini`` or ``quarter`` format, with creep and signatures. Pages are placed
+unscaled with pypdf as Form XObjects (each page's content drawn unchanged, wherever
+placed, turned 180° for the mini's top row), with grey fold marks and dashed cut lines
+that keep 5 mm clear of every sheet edge. The printing instructions go into the PDF's
+document information (see :mod:`zinepress.printing`) and, with ``[zine] instructions =
+true``, onto one last page. A booklet thicker than a stapler closes gives a warning.
 """
 
 from __future__ import annotations
@@ -14,42 +17,49 @@ from pathlib import Path
 
 import pypdf
 from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject, IndirectObject,
-                           NameObject)
+                           NameObject, TextStringObject)
 
+from .. import imposition
 from ..atomic import write_atomically
+from ..printing import INFO_KEY, Printing, steps
 from ..render import RenderedBook
+from ..zinelayout import ZinePages, instructions_pdf, sheet_side, zine_pages
+from ..zinesettings import SADDLE_STITCH_MM, ZineSettings
 from .base import BuildSession, Writer
-from .pdf import digital_pdf
 
 POINTS_PER_MM = 72 / 25.4
-SHEET_MARGIN_MM = 6.0  # kept clear at the sheet's edges, where home printers do not print
-FOLD_GUIDE_GREY = 0.6
-FOLD_GUIDE_WIDTH_PT = 0.3
+GUIDE_GREY = 0.55
+GUIDE_WIDTH_PT = 0.4
+COVER_SUFFIX = "-zine-cover.pdf"
 
 
-def padded_sequence(count: int) -> list[int | None]:
-    """Page indices in reading order, padded with blanks (None) to a multiple of four.
+def plan(settings: ZineSettings, pages: ZinePages) -> tuple[list[imposition.Side], list[imposition.Side]]:
+    """The interior's sides and the separate cover's (none with a self-cover)."""
+    total, count = pages.total, pages.fit.pages
+    side = sheet_side(settings)
+    if settings.cover == "separate":
+        interior = list(range(2, total - 1))
+        sequence = interior + [None] * (count - len(interior))
+        cover_sequence: list[int | None] = [0, None, total - 1, None]  # outside front and back, inside covers
+    else:
+        sequence, cover_sequence = imposition.reading_sequence(list(range(total)), count), None
+    if settings.format == "mini":
+        return imposition.mini(sequence, side), []
+    if settings.format == "quarter":
+        cover = imposition.quarter(cover_sequence, side) if cover_sequence else []
+        return imposition.quarter(sequence, side, settings.creep), cover
+    cover = imposition.booklet(cover_sequence, side) if cover_sequence else []
+    return imposition.booklet(sequence, side, settings.creep, settings.signature), cover
 
-    The blanks go before the last page, so the back cover stays at the back.
-    """
-    blanks = -count % 4
-    if count < 2:
-        return list(range(count)) + [None] * blanks
-    return list(range(count - 1)) + [None] * blanks + [count - 1]
 
-
-def booklet_sides(count: int) -> list[tuple[int, int]]:
-    """Positions (left, right) in the padded sequence for each side, sheet by sheet, front then back.
-
-    For ``n`` padded pages, sheet ``k`` (from 0) carries ``n-2k | 2k+1`` on its front and
-    ``2k+2 | n-2k-1`` on its back (1-based): the outermost sheet holds the covers.
-    """
-    total = count + (-count % 4)
-    sides = []
-    for sheet in range(total // 4):
-        sides.append((total - 2 * sheet - 1, 2 * sheet))
-        sides.append((2 * sheet + 1, total - 2 * sheet - 2))
-    return sides
+def folded_sheets(settings: ZineSettings, sides: list[imposition.Side]) -> int:
+    """How many sheets are folded together: a signature's, a quarter's half-sheets, or the whole stack."""
+    sheets = max((side.sheet for side in sides), default=0)
+    if settings.format == "quarter":
+        return sum(1 for side in sides for placement in side.placements) // 4
+    if settings.signature:
+        return min(settings.signature, sheets)
+    return sheets
 
 
 class ZineWriter(Writer):
@@ -57,32 +67,76 @@ class ZineWriter(Writer):
     suffix = "-zine.pdf"
     description = "Zine to print and fold at home"
 
-    def write(self, rendered: RenderedBook, folder: Path, session: BuildSession) -> Path:
-        source = pypdf.PdfReader(BytesIO(digital_pdf(rendered, session)))
-        width, height = (size * POINTS_PER_MM for size in reversed(rendered.config.zine.sheet_size))
+    def describe(self, path: Path) -> str:
+        """What a file of this writer is, for the downloads page."""
+        return "Zine cover, to print on cover stock" if path.name.endswith(COVER_SUFFIX) else self.description
+
+    def write(self, rendered: RenderedBook, folder: Path, session: BuildSession) -> Path | list[Path]:
+        settings = rendered.config.zine
+        pages = zine_pages(rendered, session)
+        sides, cover_sides = plan(settings, pages)
+        _warn_thickness(rendered, session, folded_sheets(settings, sides))
+        source = pypdf.PdfReader(BytesIO(pages.pdf))
+        shifts = [placement.shift for side in sides for placement in side.placements]
+        printing = Printing(settings, max(side.sheet for side in sides), pages.fit.pages, max(shifts, default=0),
+                            self.file_name(rendered),
+                            f"{rendered.config.slug}{COVER_SUFFIX}" if cover_sides else None,
+                            len(sides) + 1 if settings.instructions else None)
+        written = [write_atomically(folder / self.file_name(rendered),
+                                    self._imposed(rendered, session, source, sides, printing))]
+        if cover_sides:
+            written.append(write_atomically(folder / f"{rendered.config.slug}{COVER_SUFFIX}",
+                                            self._imposed(rendered, session, source, cover_sides, None)))
+        return written if len(written) > 1 else written[0]
+
+    def _imposed(self, rendered: RenderedBook, session: BuildSession, source: pypdf.PdfReader,
+                 sides: list[imposition.Side], printing: Printing | None) -> bytes:
+        settings = rendered.config.zine
+        width, height = sheet_side(settings)
         writer = pypdf.PdfWriter()
-        sequence = padded_sequence(len(source.pages))
-        for left, right in booklet_sides(len(source.pages)):
-            side = writer.add_blank_page(width, height)
-            drawing, forms = [_fold_guide(width, height)], {}
-            for slot, position in ((0, left), (1, right)):
-                index = sequence[position]
-                if index is not None:
-                    name = f"/Page{index + 1}"
-                    forms[NameObject(name)] = _as_form(writer, source.pages[index])
-                    drawing.append(_placement(source.pages[index], name, slot, width, height))
-            side[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): DictionaryObject(forms)})
+        forms: dict[int, IndirectObject] = {}
+        for side in sides:
+            page = writer.add_blank_page(width * POINTS_PER_MM, height * POINTS_PER_MM)
+            drawing, used = [], {}
+            for placement in side.placements:
+                if placement.page not in forms:
+                    forms[placement.page] = _as_form(writer, source.pages[placement.page])
+                name = f"/Page{placement.page + 1}"
+                used[NameObject(name)] = forms[placement.page]
+                drawing.append(_placement(source.pages[placement.page], name, placement))
+            drawing += [_guide(line) for line in side.lines]
+            page[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): DictionaryObject(used)})
             stream = DecodedStreamObject()
             stream.set_data("".join(drawing).encode())
-            side.replace_contents(stream)
-        writer.add_metadata({"/Title": rendered.config.title, "/Creator": "zinepress",
-                             "/Producer": "zinepress with pypdf"})
+            page.replace_contents(stream)
+        info = {"/Title": rendered.config.title, "/Creator": "zinepress", "/Producer": "zinepress with pypdf"}
+        if printing is not None:
+            lines = steps(printing)
+            info[INFO_KEY] = "\n".join(lines)
+            if settings.instructions:
+                extra = pypdf.PdfReader(BytesIO(instructions_pdf(rendered, session, lines, (width, height))))
+                writer.add_page(extra.pages[0])
+        writer.add_metadata({key: TextStringObject(value) for key, value in info.items()})
         writer.pdf_header = source.pdf_header
-        return write_atomically(folder / self.file_name(rendered), finish(writer))
+        return finish(writer)
+
+
+def _warn_thickness(rendered: RenderedBook, session: BuildSession, sheets: int) -> None:
+    """A warning when more sheets are folded together than a stapler closes well."""
+    settings = rendered.config.zine
+    caliper = settings.caliper
+    if sheets * caliper <= SADDLE_STITCH_MM + 1e-9:
+        return
+    weight = settings.stock or 80
+    session.diagnostics.warn(
+        f"the zine folds {sheets} sheets together, about {sheets * caliper:.1f} mm of {weight} gsm paper: too thick "
+        f"to saddle-stitch (at most {int(SADDLE_STITCH_MM / caliper + 1e-9)} sheets); print it in signatures with "
+        "format = \"booklet\" and signature = 4 in [zine]",
+        rendered.config.path, settings.line("signature") or settings.line("format"))
 
 
 def _as_form(writer: pypdf.PdfWriter, page: pypdf.PageObject) -> IndirectObject:
-    """A page of the book as a Form XObject of ``writer``: its content drawn unchanged, wherever placed.
+    """A page as a Form XObject of ``writer``: its content drawn unchanged, wherever placed.
 
     Much faster than merging pages, which parses and rewrites every content stream.
     """
@@ -92,32 +146,29 @@ def _as_form(writer: pypdf.PdfWriter, page: pypdf.PageObject) -> IndirectObject:
     form.update({
         NameObject("/Type"): NameObject("/XObject"),
         NameObject("/Subtype"): NameObject("/Form"),
-        NameObject("/BBox"): ArrayObject(FloatObject(value) for value in page.trimbox),
+        NameObject("/BBox"): ArrayObject(FloatObject(value) for value in page.mediabox),
         NameObject("/Resources"): page["/Resources"].clone(writer) if "/Resources" in page else DictionaryObject(),
     })
     return writer._add_object(form.flate_encode())
 
 
-def _placement(page: pypdf.PageObject, name: str, slot: int, width: float, height: float) -> str:
-    """Operators drawing form ``name`` in the left (0) or right (1) half of a side, scaled to fit and centred."""
-    box = page.trimbox
-    page_width, page_height = float(box.width), float(box.height)
-    margin = SHEET_MARGIN_MM * POINTS_PER_MM
-    half = width / 2
-    scale = min((half - margin) / page_width, (height - 2 * margin) / page_height)
-    x = slot * half + (half - page_width * scale) / 2 - float(box.left) * scale
-    y = (height - page_height * scale) / 2 - float(box.bottom) * scale
-    return f"q {scale:.6f} 0 0 {scale:.6f} {x:.4f} {y:.4f} cm {name} Do Q\n"
+def _placement(page: pypdf.PageObject, name: str, placement: imposition.Placement) -> str:
+    """Operators drawing form ``name`` unscaled with its bottom left at the placement, or turned 180°."""
+    box = page.mediabox
+    x, y = placement.x * POINTS_PER_MM - float(box.left), placement.y * POINTS_PER_MM - float(box.bottom)
+    if placement.turned:
+        x += float(box.width) + 2 * float(box.left)
+        y += float(box.height) + 2 * float(box.bottom)
+        return f"q -1 0 0 -1 {x:.4f} {y:.4f} cm {name} Do Q\n"
+    return f"q 1 0 0 1 {x:.4f} {y:.4f} cm {name} Do Q\n"
 
 
-def _fold_guide(width: float, height: float) -> str:
-    """Short grey dashes on the fold line, in the clear band above and below the pages."""
-    reach = (SHEET_MARGIN_MM - 1.5) * POINTS_PER_MM
-    middle = width / 2
-    operators = (f"q {FOLD_GUIDE_GREY} G {FOLD_GUIDE_WIDTH_PT} w [2 2] 0 d "
-                 f"{middle:.3f} {height:.3f} m {middle:.3f} {height - reach:.3f} l S "
-                 f"{middle:.3f} 0 m {middle:.3f} {reach:.3f} l S Q\n")
-    return operators
+def _guide(line: imposition.Line) -> str:
+    """A fold mark (solid grey) or a cut line (dashed grey)."""
+    dash = "[3 2] 0 d " if line.kind == "cut" else ""
+    points = (value * POINTS_PER_MM for value in (line.x1, line.y1, line.x2, line.y2))
+    x1, y1, x2, y2 = points
+    return f"q {GUIDE_GREY} G {GUIDE_WIDTH_PT} w {dash}{x1:.3f} {y1:.3f} m {x2:.3f} {y2:.3f} l S Q\n"
 
 
 def finish(writer: pypdf.PdfWriter) -> bytes:

@@ -1,6 +1,6 @@
-"""WeasyPrint's URLs → project files: the URL fetcher of the paged editions, confined like :mod:`.fetch`.
+"""WeasyPrint's URLs → project files: the URL fetcher of the paged editions, confined like :mod:`..fetch`.
 
-Kept apart from :mod:`.fetch` because it needs WeasyPrint, which a build the cache answers
+Kept apart from :mod:`..fetch` because it needs WeasyPrint, which a build the cache answers
 (and every command that lays out no pages) need not load.
 """
 
@@ -11,9 +11,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-from .fetch import LOCAL_HOSTS, RefusedFetch, confined_path
+from ..fetch import LOCAL_HOSTS, RefusedFetch, confined_path
+from .weasy import URLFetcher, URLFetcherResponse
 
 
 class ConfinedFetcher(URLFetcher):

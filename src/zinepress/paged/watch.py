@@ -1,7 +1,7 @@
 """WeasyPrint's log and refused fetches → errors and warnings at the line they come from.
 
 WeasyPrint logs problems instead of raising them and fetches through the
-:class:`~zinepress.urlfetcher.ConfinedFetcher`. Every WeasyPrint call of a build (layout and
+:class:`~.fetcher.ConfinedFetcher`. Every WeasyPrint call of a build (layout and
 ``write_pdf``, which reads attachments) runs inside :func:`watched`: a refused reference
 or a resource that failed to load is an error at the chapter, layout or stylesheet line
 where it was written; any other message is a warning.
@@ -14,15 +14,12 @@ import logging
 import re
 from pathlib import Path
 
-from weasyprint.logger import LOGGER as WEASYPRINT_LOGGER
-
 from ..errors import Diagnostics, ProjectError, line_of
 from ..fetch import RefusedFetch, Source, locate_reference, read_confined
+from ..layoutlog import place_message
 from ..manuscript import read_text
-from ..render import RenderedBook
-from ..stylesheets import stylesheet_path, stylesheet_text
-from ..urlfetcher import ConfinedFetcher
-from .base import BuildSession
+from .context import LayoutContext
+from .weasy import LOGGER as WEASYPRINT_LOGGER
 
 FAILED_LOAD = re.compile(r"Failed to load (?:image|stylesheet|attachment)(?: at)? '?(?P<url>[a-z]+:[^'\s]+)'?"
                          r" ?: (?P<reason>.*)", re.S)
@@ -40,18 +37,13 @@ class _CollectWarnings(logging.Handler):
         self.messages.append((record.getMessage(), self.reading))
 
 
-def fetcher(rendered: RenderedBook, session: BuildSession) -> ConfinedFetcher:
-    """The build's one confined fetcher for WeasyPrint."""
-    return session.once("weasyprint-fetcher", lambda: ConfinedFetcher(rendered.config.project))
-
-
 @contextlib.contextmanager
-def watched(rendered: RenderedBook, session: BuildSession, reading: Path | None = None):
+def watched(context: LayoutContext, reading: Path | None = None):
     """Run WeasyPrint inside: afterwards its problems are raised or counted as warnings.
 
     ``reading`` is the stylesheet being parsed, if any, so that CSS messages get its path.
     """
-    confined = fetcher(rendered, session)
+    confined = context.fetcher
     already = len(confined.refused)
     collector = _CollectWarnings(reading)
     WEASYPRINT_LOGGER.addHandler(collector)
@@ -59,19 +51,19 @@ def watched(rendered: RenderedBook, session: BuildSession, reading: Path | None 
         yield collector
     except RecursionError:
         raise ProjectError("the book is nested too deeply for the page layout",
-                           stylesheet_path(rendered.config.project, "print.css")) from None
+                           context.print_css.path) from None
     finally:
         WEASYPRINT_LOGGER.removeHandler(collector)
-    report(rendered, confined.refused[already:], collector.messages, session.diagnostics)
+    report(context, confined.refused[already:], collector.messages)
 
 
-def _sources(rendered: RenderedBook) -> list[Source]:
+def _sources(context: LayoutContext) -> list[Source]:
     """The files the print HTML was made of, to find where a reference was written."""
+    rendered, css = context.rendered, context.print_css
     config = rendered.config
     manuscript = config.manuscript.as_uri() + "/"
     sources = [Source(chapter.source, read_text(chapter.source), manuscript) for chapter in rendered.book.chapters]
-    css_path = stylesheet_path(config.project, "print.css")
-    sources.append(Source(css_path, stylesheet_text(config.project, css_path), css_path.as_uri()))
+    sources.append(Source(css.path, css.text, css.path.as_uri()))
     layouts = config.project / "layouts"
     if layouts.is_dir():
         for path in sorted(layouts.glob("*.*")):
@@ -82,12 +74,12 @@ def _sources(rendered: RenderedBook) -> list[Source]:
     return sources
 
 
-def report(rendered: RenderedBook, refused: list[tuple[str, str]], messages: list[tuple[str, Path | None]],
-           diagnostics: Diagnostics) -> None:
+def report(context: LayoutContext, refused: list[tuple[str, str]], messages: list[tuple[str, Path | None]]) -> None:
     """Refused references and failed loads become errors at their line; other messages, warnings."""
     if not refused and not messages:
         return
-    sources = _sources(rendered)
+    diagnostics = context.diagnostics
+    sources = _sources(context)
     problems = Diagnostics()
     for url, reason in refused:
         path, line, written = locate_reference(url, sources)
@@ -105,6 +97,9 @@ def report(rendered: RenderedBook, refused: list[tuple[str, str]], messages: lis
         elif reading is not None:
             at = re.search(r"\bat (\d+):\d+", message)
             diagnostics.warn(f"WeasyPrint: {message}", reading, int(at[1]) if at else None)
+        elif (placed := place_message(message, context.rendered.book)) is not None:
+            if not placed.repeat:
+                diagnostics.warn(f"WeasyPrint: {message}", placed.path, placed.line)
         else:
             snippet = re.search(r"`([^`\n]+)`|'([^'\n]+)'", message)
             needle = snippet and (snippet[1] or snippet[2])

@@ -28,6 +28,8 @@ from collections.abc import Collection, Iterator, Sequence
 from io import BytesIO
 
 import pikepdf
+
+from ..pdflang import tag_languages
 from pikepdf import Array, Dictionary, Name
 
 QPDF_STATIC_ID = bytes.fromhex("31415926535897932384626433832795")  # what QPDF writes for a static /ID
@@ -316,3 +318,30 @@ class _Outline:
             item = item.get(Name.Next)
         root.Last = copied_root.Last
         root.Count = int(root.get(Name.Count, 0)) + abs(int(copied_root.get(Name.Count, 0)))
+
+
+def joined_book(parts: Sequence[bytes], borrowed: Sequence[Collection[str]], first_body: int,
+                rendered=None) -> pikepdf.Pdf:
+    """The parts joined into a new tagged PDF with page labels, the bleed still on (a fresh object each call);
+    with ``rendered``, ``/Lang`` on the chapters and passages in another language (:mod:`..pdflang`)."""
+    pdf = join_tagged(parts, borrowed)
+    if rendered is not None:
+        tag_languages(pdf, rendered)
+    set_page_labels(pdf, first_body)
+    return pdf
+
+
+def digital_edition(parts: Sequence[bytes], borrowed: Sequence[Collection[str]], first_body: int,
+                    identifier: bytes, rendered=None) -> bytes:
+    """The bytes of ``S.pdf``: the joined book cut back to its trim."""
+    pdf = joined_book(parts, borrowed, first_body, rendered)
+    for page in pdf.pages:
+        page.obj.MediaBox = page.obj.BleedBox = page.obj.TrimBox
+    return save_reproducibly(pdf, identifier)
+
+
+def set_page_labels(pdf: pikepdf.Pdf, first_body: int) -> None:
+    """Roman page labels for the front matter, arabic from the first chapter on."""
+    ranges = [0, pikepdf.Dictionary(S=pikepdf.Name.r)] if first_body > 0 else []
+    ranges += [first_body, pikepdf.Dictionary(S=pikepdf.Name.D)]
+    pdf.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(ranges))

@@ -1,12 +1,11 @@
-"""WeasyPrint's layout of the print edition → where each printed page begins in the EPUB's text.
+"""Where printed pages start → the EPUB's page-break markers and its page list.
 
-Every page of the laid-out PDF is asked for its first piece of content (the first text
-box of the main flow that is not generated content, or an image). That box is traced
-back to its element and to the character it starts with, counted as the number of
-non-blank characters from the start of its section (sections keep their ids in both
-editions). The EPUB document holding the same section gets a ``pagebreak`` marker
-before the same character, and the navigation document a ``page-list`` of them all.
-The folio is the page counter as the print edition computes and shows it.
+A page's start (:class:`PageStart`, found by :mod:`.paged.starts` in the print layout) is
+the number of non-blank characters from the start of its section (sections keep their
+ids in both editions). The EPUB document holding the same section gets a ``pagebreak``
+marker before the same character, and the navigation document a ``page-list`` of them
+all. The folio is the page counter as the print edition computes and shows it. The
+character counting lives here, shared by both sides.
 """
 
 from __future__ import annotations
@@ -15,13 +14,10 @@ import re
 from dataclasses import dataclass
 
 from lxml import etree
-from weasyprint.formatting_structure import boxes
 
 XHTML = "http://www.w3.org/1999/xhtml"
 EPUB = "http://www.idpf.org/2007/ops"
 HYPHENS = "\u2010-\u00ad"
-FOLLOWING = 32
-GENERATED = ("::before", "::after", "::marker", "::footnote-call", "::footnote-marker")
 BODY_KINDS = ("chapter", "comments", "colophon")
 NO_SPANS = {"ol", "ul", "dl", "table", "thead", "tbody", "tfoot", "tr", "colgroup", "select", "optgroup",
             "hgroup", "ruby", "head", "html"}
@@ -49,38 +45,38 @@ class PageBreak:
     id: str
 
 
-def _solid(text: str) -> list[str]:
+def solid(text: str) -> list[str]:
     """The characters that count for positions: no whitespace, no soft hyphens."""
     return [char for char in text if not char.isspace() and char != "\u00ad"]
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Lower case, one character for one, so that positions stay put."""
     return "".join(char.lower() if len(char.lower()) == 1 else char for char in text)
 
 
-def _solid_text(section) -> str:
+def solid_text(section) -> str:
     """All of a section's non-blank characters, in document order."""
-    return "".join("".join(_solid(text)) for _, _, text in _text_nodes(section))
+    return "".join("".join(solid(text)) for _, _, text in text_nodes(section))
 
 
-def _text_nodes(element):
+def text_nodes(element):
     """An element's text nodes in document order, as (owner, node, text): node 0 is the owner's
     own text, node i its i-th child's tail. Comments and processing instructions hold no text."""
     if isinstance(element.tag, str):
         yield element, 0, element.text or ""
     for index, child in enumerate(element, start=1):
-        yield from _text_nodes(child)
+        yield from text_nodes(child)
         yield element, index, child.tail or ""
 
 
-def _own_nodes(element) -> list[str]:
+def own_nodes(element) -> list[str]:
     return [element.text or ""] + [child.tail or "" for child in element]
 
 
-def _own_position(element, index: int) -> tuple[int, int] | None:
+def own_position(element, index: int) -> tuple[int, int] | None:
     """The (node, offset) of the element's own non-blank character number ``index``."""
-    for node, text in enumerate(_own_nodes(element)):
+    for node, text in enumerate(own_nodes(element)):
         for offset, char in enumerate(text):
             if not char.isspace() and char != "\u00ad":
                 if index == 0:
@@ -89,85 +85,14 @@ def _own_position(element, index: int) -> tuple[int, int] | None:
     return None
 
 
-class _Tracker:
-    """Follows the text boxes of the layout through their elements' own text, in order."""
-
-    def __init__(self):
-        self.cursor: dict[int, int] = {}
-        self.chars: dict[int, str] = {}
-
-    def locate(self, box) -> int | None:
-        """Which of its element's own non-blank characters ``box`` starts with.
-
-        None for text laid out again, such as a table header repeated on a new page.
-        """
-        key = id(box.element)
-        if key not in self.chars:
-            self.chars[key] = _fold("".join(_solid("".join(_own_nodes(box.element)))))
-        own, start = self.chars[key], self.cursor.get(key, 0)
-        text = _fold("".join(_solid(box.text)))
-        wanted = text.rstrip(HYPHENS) or text
-        found = own.find(wanted, start) if wanted else -1
-        if found < 0 and wanted and own.find(wanted) >= 0:
-            return None
-        position = found if found >= 0 else start
-        self.cursor[key] = position + len(wanted)
-        return position
-
-
-def _is_generated(box) -> bool:
-    """Text the stylesheet made (``::before``, list numbers …), unlike ``::first-line``, which is the book's."""
-    return (box.element_tag or "").endswith(GENERATED)
-
-
-def _content_boxes(page_box):
-    """The page's main-flow boxes that hold the book's own text or images, in order."""
-    def walk(box, generated=False):
-        generated = generated or _is_generated(box)
-        if isinstance(box, boxes.TextBox):
-            if not generated and box.element is not None and box.text.strip():
-                yield box
-        elif isinstance(box, boxes.ReplacedBox):
-            if not generated and box.element is not None:
-                yield box
-        else:
-            for child in getattr(box, "children", ()):
-                yield from walk(child, generated)
-    for child in page_box.children:
-        if isinstance(child, boxes.BlockBox) and child.element_tag == "html":
-            yield from walk(child)
-
-
-def _parents(root) -> dict[int, object]:
-    return {id(child): parent for parent in root.iter() for child in parent}
-
-
-def _section_of(element, parents: dict[int, object], section_ids: set[str]):
-    while element is not None:
-        if element.get("id") in section_ids:
-            return element
-        element = parents.get(id(element))
-    return None
-
-
-def _offset_in(section, target, node: int, offset: int) -> int:
+def offset_in(section, target, node: int, offset: int) -> int:
     """Non-blank characters of ``section`` before character ``offset`` of ``target``'s text node ``node``."""
     count = 0
-    for owner, index, text in _text_nodes(section):
+    for owner, index, text in text_nodes(section):
         if owner is target and index == node:
-            return count + len(_solid(text[:offset]))
-        count += len(_solid(text))
+            return count + len(solid(text[:offset]))
+        count += len(solid(text))
     return count
-
-
-def _folio_style(page_box) -> str | None:
-    """The counter style of the page number the page prints in a margin box, if it prints one."""
-    for child in page_box.children:
-        if isinstance(child, boxes.MarginBox) and isinstance(child.style["content"], tuple):
-            for kind, value in child.style["content"]:
-                if kind == "counter()" and value[0] == "page":
-                    return value[1]
-    return None
 
 
 def format_counter(value: int, style: str) -> str:
@@ -185,53 +110,6 @@ def format_counter(value: int, style: str) -> str:
             text = chr(ord("a") + rest) + text
         return text.upper() if style.startswith("upper") else text
     return str(value)
-
-
-def page_starts(pages, body_sections: list[str], first_body: str | None,
-                in_body: bool = False) -> list[tuple[int, PageStart]]:
-    """Where each of the laid-out ``pages`` begins, for pages from the body's start on.
-
-    Returns (page index, start) pairs; the starts' folios are left for the caller, who
-    knows the page numbers the pages get in the book. ``in_body`` says the pages come
-    after the start of the body (a later part of the book).
-    """
-    if not pages:
-        return []
-    root = next(child for child in pages[0]._page_box.children if isinstance(child, boxes.BlockBox)).element
-    parents = _parents(root)
-    wanted = set(body_sections)
-    tracker = _Tracker()
-    texts: dict[int, str] = {}
-    starts: list[tuple[int, PageStart]] = []
-    for number, page in enumerate(pages):
-        first = None
-        for box in _content_boxes(page._page_box):
-            if isinstance(box, boxes.ReplacedBox):
-                first = first or (box, None)
-                continue
-            index = tracker.locate(box)
-            if first is None and index is not None:
-                first = (box, _own_position(box.element, index))
-        if first is None:
-            continue
-        box, position = first
-        section = _section_of(box.element, parents, wanted)
-        if section is None:
-            continue
-        in_body = in_body or section.get("id") == first_body
-        if not in_body:
-            continue
-        if isinstance(box, boxes.ReplacedBox):
-            images = [element for element in section.iter() if element.tag == box.element.tag]
-            starts.append((number, PageStart("", section.get("id"), 0, images.index(box.element))))
-        elif position is not None:
-            offset = _offset_in(section, box.element, *position)
-            key = id(section)
-            if key not in texts:
-                texts[key] = _solid_text(section)
-            following = texts[key][offset:offset + FOLLOWING]
-            starts.append((number, PageStart("", section.get("id"), offset, None, following)))
-    return starts
 
 
 def _unique_id(wanted: str, taken: set[str]) -> str:
@@ -259,7 +137,7 @@ def _insert_at(section, offset: int, span) -> bool:
     its parent may hold a ``<span>``, so that it stays outside headings and paragraphs.
     """
     remaining = offset
-    for owner, node, text in _text_nodes(section):
+    for owner, node, text in text_nodes(section):
         solid = [index for index, char in enumerate(text) if not char.isspace() and char != "\u00ad"]
         if remaining >= len(solid):
             remaining -= len(solid)
@@ -322,7 +200,7 @@ def place_page_breaks(documents: dict[str, tuple[str, bytes]], starts: list[Page
         else:
             key = (file_name, start.section)
             if key not in texts:
-                texts[key] = _solid_text(section)
+                texts[key] = solid_text(section)
             if not _insert_at(section, _checked_offset(section, start, texts[key]), span):
                 continue
         placed.append(PageBreak(start.folio, file_name, span.get("id")))

@@ -1,0 +1,163 @@
+"""WeasyPrint behind one door: every call into it, and every internal the layout relies on.
+
+The rest of zinepress lays out pages through these small functions and never imports
+WeasyPrint itself. The internals used (a page's box tree, the page maker's counter
+state, ``make_margin_boxes`` and ``layout_backgrounds``) are checked once, against the
+version they were written for: :func:`check_internals` names the version that broke them.
+The margin-box hook is installed only while a layout runs (:func:`margin_box_records`), and
+each layout records into its own list.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import copy
+import threading
+from importlib import resources
+
+import weasyprint
+from weasyprint import CSS, HTML
+from weasyprint import layout as weasy_layout
+from weasyprint.formatting_structure import boxes
+from weasyprint.layout.background import layout_backgrounds
+from weasyprint.logger import LOGGER
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+TESTED_VERSIONS = ("70.",)
+GENERATED = ("::before", "::after", "::marker", "::footnote-call", "::footnote-marker")
+VERSION = weasyprint.__version__
+
+__all__ = ["CSS", "HTML", "LOGGER", "URLFetcher", "URLFetcherResponse", "VERSION", "check_internals",
+           "content_boxes", "folio_style", "is_image", "is_missing_target", "margin_box_records", "page_counter_changes", "page_side",
+           "remake_margin_boxes", "replaced_boxes", "root_element", "srgb_profile"]
+
+_records: contextvars.ContextVar[list | None] = contextvars.ContextVar("zinepress_margin_records", default=None)
+_hook_lock = threading.Lock()
+_hook_users = 0
+_own_make_margin_boxes = weasy_layout.make_margin_boxes
+
+
+class WeasyPrintChanged(RuntimeError):
+    """An internal of WeasyPrint that the layout relies on is missing or no longer called."""
+
+
+def check_internals() -> None:
+    """Raise :class:`WeasyPrintChanged`, naming the installed version, if an internal is missing."""
+    wanted = {"weasyprint.layout.make_margin_boxes": getattr(weasy_layout, "make_margin_boxes", None),
+              "weasyprint.layout.background.layout_backgrounds": layout_backgrounds,
+              "weasyprint.formatting_structure.boxes.MarginBox": getattr(boxes, "MarginBox", None),
+              "weasyprint.formatting_structure.boxes.TextBox": getattr(boxes, "TextBox", None),
+              "weasyprint.formatting_structure.boxes.ReplacedBox": getattr(boxes, "ReplacedBox", None),
+              "weasyprint.formatting_structure.boxes.BlockBox": getattr(boxes, "BlockBox", None)}
+    missing = [name for name, value in wanted.items() if value is None]
+    if missing:
+        raise WeasyPrintChanged(f"WeasyPrint {VERSION} lacks {', '.join(missing)}, which zinepress's layout "
+                                f"relies on (tested with {', '.join(v + 'x' for v in TESTED_VERSIONS)})")
+
+
+def _recording_margin_boxes(context, page, state):
+    """WeasyPrint's own ``make_margin_boxes``, remembering in the current layout's list what it needs
+    to make them again."""
+    records = _records.get()
+    if records is not None:
+        records.append((context, page, copy.deepcopy(state)))
+    return _own_make_margin_boxes(context, page, state)
+
+
+@contextlib.contextmanager
+def margin_box_records():
+    """While the block runs, every page this thread lays out records (context, page box, state) into
+    the list it yields; WeasyPrint's own function is put back when no layout needs the hook."""
+    global _hook_users
+    with _hook_lock:
+        if _hook_users == 0:
+            weasy_layout.make_margin_boxes = _recording_margin_boxes
+        _hook_users += 1
+    records: list = []
+    token = _records.set(records)
+    try:
+        yield records
+    finally:
+        _records.reset(token)
+        with _hook_lock:
+            _hook_users -= 1
+            if _hook_users == 0:
+                weasy_layout.make_margin_boxes = _own_make_margin_boxes
+
+
+def remake_margin_boxes(context, page_box, state, number: int) -> None:
+    """Replace a page's margin boxes by ones made with ``state`` (moved counters)."""
+    context.current_page = number + 1
+    kept = [child for child in page_box.children if not isinstance(child, boxes.MarginBox)]
+    page_box.children = tuple(kept) + tuple(_own_make_margin_boxes(context, page_box, state))
+    layout_backgrounds(page_box, context.get_image_from_uri)
+
+
+def is_missing_target(message: str) -> bool:
+    """Whether a log message of WeasyPrint's says that ``target-counter()`` or ``target-text()`` named an
+    anchor the document does not hold."""
+    return "target points to undefined anchor" in message
+
+
+def page_side(page) -> str:
+    """``"left"`` or ``"right"``: the side a laid-out page falls on."""
+    return page._page_box.page_type.side
+
+
+def page_counter_changes(page) -> list[str]:
+    """The counters a page's own style resets or sets."""
+    style = page._page_box.style
+    return [name for name, _ in (*style["counter_reset"], *style["counter_set"])]
+
+
+def folio_style(page) -> str | None:
+    """The counter style of the page number the page prints in a margin box, if it prints one."""
+    for child in page._page_box.children:
+        if isinstance(child, boxes.MarginBox) and isinstance(child.style["content"], tuple):
+            for kind, value in child.style["content"]:
+                if kind == "counter()" and value[0] == "page":
+                    return value[1]
+    return None
+
+
+def is_image(box) -> bool:
+    """Whether a box of :func:`content_boxes` is a replaced element (an image), not text."""
+    return isinstance(box, boxes.ReplacedBox)
+
+
+def content_boxes(page):
+    """The page's main-flow boxes that hold the book's own text or images, in order (not the text the
+    stylesheet makes: ``::before``, list numbers …; ``::first-line`` is the book's). Each has an
+    ``element``; a text box also its ``text``."""
+    def walk(box, made=False):
+        made = made or (box.element_tag or "").endswith(GENERATED)
+        if isinstance(box, boxes.TextBox):
+            if not made and box.element is not None and box.text.strip():
+                yield box
+        elif isinstance(box, boxes.ReplacedBox):
+            if not made and box.element is not None:
+                yield box
+        else:
+            for child in getattr(box, "children", ()):
+                yield from walk(child, made)
+    for child in page._page_box.children:
+        if isinstance(child, boxes.BlockBox) and child.element_tag == "html":
+            yield from walk(child)
+
+
+def root_element(page):
+    """The root element (``<html>``) of the document a laid-out page belongs to."""
+    return next(child for child in page._page_box.children if isinstance(child, boxes.BlockBox)).element
+
+
+def replaced_boxes(page):
+    """The page's replaced boxes (images) with an element and a width: (element, width, height) in CSS px."""
+    for box in page._page_box.descendants():
+        if isinstance(box, boxes.ReplacedBox) and box.element is not None and box.width > 0:
+            yield box.element, box.width, box.height
+
+
+def srgb_profile() -> bytes:
+    """The sRGB ICC profile WeasyPrint ships (the press edition's default output intent)."""
+    return resources.files("weasyprint").joinpath("pdf", "sRGB2014.icc").read_bytes()

@@ -1,0 +1,115 @@
+"""A zine's format and sheet count → how to print, cut, fold and staple it; read back from ``S-zine.pdf``.
+
+The steps are written into the zine PDF's document information (``/ZinepressPrinting``),
+so that the build summary and the downloads page show what the file itself holds, also
+when the build cache put the file back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .zinesettings import ZineSettings
+
+INFO_KEY = "/ZinepressPrinting"
+
+
+@dataclass(frozen=True)
+class Printing:
+    """The facts the instructions need: sheets, pages, signatures, the largest creep and what file names."""
+
+    settings: ZineSettings
+    sheets: int
+    pages: int
+    max_creep: float = 0.0
+    file_name: str = ""
+    cover_file: str | None = None
+    instructions_page: int | None = None  # the PDF page holding the instructions, when added
+
+
+def _paper(printing: Printing) -> str:
+    settings = printing.settings
+    weight = f"{settings.stock} gsm" if settings.stock else "80 gsm office"
+    count = "one sheet" if printing.sheets == 1 else f"{printing.sheets} sheets"
+    return f"Paper: {count} of {settings.sheet} ({weight} paper)."
+
+
+def _actual_size(printing: Printing) -> str:
+    skip = f" (not page {printing.instructions_page}: it is this page of instructions)" \
+        if printing.instructions_page else ""
+    return f"Print {printing.file_name} at actual size (100 %, not \"fit to page\"){skip}"
+
+
+def steps(printing: Printing) -> tuple[str, ...]:
+    """The printing instructions, one step a line."""
+    kind = printing.settings.format
+    if kind == "mini":
+        return _mini_steps(printing)
+    lines = [_paper(printing)]
+    if kind == "quarter":
+        lines += [_actual_size(printing) + ", double-sided, flip on long edge.",
+                  "Cut the printed stack in half along the dashed line across the middle.",
+                  "Put the pile of top halves on the pile of bottom halves, both face up and the same way round.",
+                  "Fold the whole pile in half along the grey marks, page 1 outside.",
+                  "Staple twice on the fold, from the outside."]
+        if -(-printing.pages // 4) % 2:
+            lines.insert(3, "The bottom half of the last sheet is empty: set it aside.")
+    else:
+        lines.append(_actual_size(printing) + ", double-sided, flip on short edge.")
+        lines += _booklet_folding(printing)
+    if printing.max_creep:
+        lines.append(f"The pages of the inner sheets are moved up to {printing.max_creep:.2f} mm towards the spine "
+                     "for the paper's thickness (creep): the outer edges line up once folded.")
+    if printing.cover_file:
+        lines.insert(1, f"Print {printing.cover_file} on one sheet of cover stock, double-sided, flip on short edge; "
+                        "it wraps around the folded pages.")
+    return tuple(lines)
+
+
+def _booklet_folding(printing: Printing) -> list[str]:
+    sheets_per = printing.settings.signature
+    last = printing.pages
+    if sheets_per and printing.sheets > sheets_per:
+        count = -(-printing.sheets // sheets_per)
+        return [f"Keep the sheets in the order printed. They make {count} signatures of {sheets_per} sheets "
+                f"(sheets 1–{sheets_per}, {sheets_per + 1}–{min(2 * sheets_per, printing.sheets)}, …); "
+                "in each, its first sheet goes outside.",
+                "Fold each signature in half along the grey marks on its own.",
+                "Stack the folded signatures in order and sew or glue them together at the spine."]
+    return [f"Keep the sheets in the order printed: sheet 1 (pages {last} and 1) goes outside.",
+            "Fold the stack in half along the grey marks, page 1 outside.",
+            "Staple twice on the fold, from the outside (saddle stitch)."]
+
+
+def _mini_steps(printing: Printing) -> tuple[str, ...]:
+    return (_paper(printing),
+            _actual_size(printing) + ", on one side of the sheet.",
+            "Crease every fold and unfold: in half along the long side, then in half and in half again across "
+            "(the grey marks show where).",
+            "Fold the sheet in half across (short edges together) and cut along the dashed line, from the fold "
+            "to the next crease; unfold.",
+            "Fold it in half along the long side, printed side out; push the ends together so the cut opens, "
+            "and flatten the pages into a booklet, page 1 (the cover) on top.")
+
+
+def read_steps(path: Path) -> tuple[str, ...]:
+    """The printing instructions held by a zine PDF (none when it holds none)."""
+    import pypdf
+    try:
+        info = pypdf.PdfReader(path).metadata or {}
+    except (OSError, pypdf.errors.PdfReadError):
+        return ()
+    text = info.get(INFO_KEY)
+    return tuple(str(text).split("\n")) if text else ()
+
+
+def summary_lines(paths) -> list[str]:
+    """For the build's summary: each zine's printing instructions, under its file name."""
+    lines = []
+    for path in paths:
+        found = read_steps(path) if str(path).endswith("-zine.pdf") else ()
+        if found:
+            lines.append(f"to print {Path(path).name}:")
+            lines += [f"  {number}. {step}" for number, step in enumerate(found, 1)]
+    return lines
