@@ -33,8 +33,7 @@ from .errors import Diagnostics, ProjectError
 from .render import RenderedBook
 from .stylesheets import check_stylesheet, stylesheet_path, stylesheet_text
 from .writers.base import BuildSession
-from .paged.context import LayoutContext
-from .paged.fetcher import ConfinedFetcher
+from .paged.context import writer_context
 from .paged.watch import watched
 from .paged.weasy import CSS, HTML
 from .zinefit import Fit, NoFit, Search, size_grid
@@ -127,7 +126,7 @@ class ZineLayout:
 
     def __init__(self, rendered: RenderedBook, session: BuildSession):
         self.rendered, self.session = rendered, session
-        self.context = layout_context(rendered, session)
+        self.context = writer_context(rendered, session)
         self.settings = rendered.config.zine
         self.geometry = page_geometry(self.settings)
         self.html = zine_html(rendered, self.settings)
@@ -224,12 +223,6 @@ def zine_pages(rendered: RenderedBook, session: BuildSession) -> ZinePages:
     return ZinePages(pdf, fit, layout.geometry, len(layout.document(fit.size).pages))
 
 
-def layout_context(rendered: RenderedBook, session: BuildSession) -> LayoutContext:
-    """The zine's share of what a layout needs: the print stylesheet, the date, the warnings, a fetcher."""
-    return LayoutContext(rendered, session.stylesheets["print.css"], "", session.source_date, session.diagnostics,
-                         ConfinedFetcher(rendered.config.project))
-
-
 def instructions_pdf(rendered: RenderedBook, session: BuildSession, steps: tuple[str, ...],
                      size: tuple[float, float]) -> bytes:
     """One page of the sheet's size with the printing instructions, to print on its own."""
@@ -241,7 +234,7 @@ def instructions_pdf(rendered: RenderedBook, session: BuildSession, steps: tuple
                      "body { font: 11pt/1.4 'EB Garamond', 'Noto Serif CJK KR', serif; color: #111; }\n"
                      "h1 { font-size: 16pt; font-weight: normal; margin: 0 0 6mm; }\n"
                      "li { margin: 0 0 2.5mm; } .note { color: #444; font-style: italic; margin-top: 6mm; }")
-    context = layout_context(rendered, session)
+    context = writer_context(rendered, session)
     with watched(context):
         document = HTML(string=html, url_fetcher=context.fetcher).render(stylesheets=[css])
         stamp = session.source_date.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -27,3 +27,10 @@ class LayoutContext:
     def quiet(self) -> LayoutContext:
         """The same context whose warnings stay apart (each part reports its own)."""
         return dataclasses.replace(self, diagnostics=Diagnostics())
+
+
+def writer_context(rendered: RenderedBook, session) -> LayoutContext:
+    """The context for a layout a writer makes of its own (the zine, the cover wrap): the build's print
+    stylesheet, date and warnings, no page rules of the book's, and a fetcher confined to the project."""
+    return LayoutContext(rendered, session.stylesheets["print.css"], "", session.source_date, session.diagnostics,
+                         ConfinedFetcher(rendered.config.project))

@@ -11,8 +11,7 @@ import datetime as dt
 
 from ..render import RenderedBook
 from ..writers.base import BuildSession
-from .context import LayoutContext
-from .fetcher import ConfinedFetcher
+from .context import writer_context
 from .pagecss import pdf_identifier
 from .watch import watched
 from .weasy import HTML
@@ -20,8 +19,7 @@ from .weasy import HTML
 
 def sheet_pdf(html: str, rendered: RenderedBook, session: BuildSession) -> bytes:
     """The PDF of ``html``, dated with the build's source date and identified by the book (reproducible)."""
-    context = LayoutContext(rendered, session.stylesheets["print.css"], "", session.source_date, session.diagnostics,
-                            ConfinedFetcher(rendered.config.project))
+    context = writer_context(rendered, session)
     with watched(context):
         document = HTML(string=html, url_fetcher=context.fetcher).render()
         stamp = session.source_date.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
