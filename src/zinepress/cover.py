@@ -64,7 +64,7 @@ def _family(text: str, italic: bool = False) -> str:
     for pattern, family in SCRIPT_FAMILIES:
         if pattern.search(text):
             return f"{family}:style=Regular"
-    return f"EB Garamond:style={'Italic' if italic else 'Regular'}"
+    return f"EB Garamond 12:style={'Italic' if italic else 'Regular'}"
 
 
 @lru_cache(maxsize=8)
@@ -97,16 +97,32 @@ def _font(text: str, size: int, italic: bool = False) -> ImageFont.FreeTypeFont 
 
 def _wrap(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> list[str]:
     """Break ``text`` into lines no wider than ``width`` pixels (CJK text may break anywhere)."""
-    words = text.split() if " " in text else list(text)
-    joiner = " " if " " in text else ""
+    anywhere = " " not in text.strip() and any(ord(char) > 0x2E7F for char in text)
+    words = list(text) if anywhere else text.split()
+    joiner = "" if anywhere else " "
+    words = [piece for word in words for piece in _hyphen_pieces(draw, word, font, width)]
     lines: list[str] = []
     for word in words:
         candidate = f"{lines[-1]}{joiner}{word}" if lines else word
+        if lines and joiner and lines[-1].endswith("-"):
+            candidate = f"{lines[-1]}{word}"
         if lines and draw.textlength(candidate, font=font) <= width:
             lines[-1] = candidate
         else:
             lines.append(word)
     return lines
+
+
+def _hyphen_pieces(draw: ImageDraw.ImageDraw, word: str, font, width: int) -> list[str]:
+    """A word too wide for the measure, cut after its hyphens ("Functional-" "Light"); else the word."""
+    if draw.textlength(word, font=font) <= width or "-" not in word.strip("-"):
+        return [word]
+    pieces = word.split("-")
+    return [piece + "-" for piece in pieces[:-1]] + [pieces[-1]]
+
+
+def _widest(draw: ImageDraw.ImageDraw, lines: list[str], font) -> float:
+    return max((draw.textlength(line, font=font) for line in lines), default=0)
 
 
 def _balanced(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> list[str]:
@@ -122,12 +138,13 @@ def _balanced(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> list[st
     return _wrap(draw, text, font, high)
 
 
-def _block(draw, text: str, size: int, top: int, colour: str, italic: bool = False, width: int = 1240,
+def _block(draw, text: str, size: int, top: int, colour: str, italic: bool = False, width: int = 1192,
            min_size: int = 60) -> int:
-    """Draw ``text`` centred from ``top``, shrinking it until it fits in five lines; returns the bottom."""
+    """Draw ``text`` centred from ``top``, shrinking it until it fits in five lines of ``width`` pixels, a
+    long word included (the inner frame leaves 1332 pixels: 70 stay clear on each side); returns the bottom."""
     font = _font(text, size, italic)
     lines = _balanced(draw, text, font, width)
-    while len(lines) > 5 and size > min_size:
+    while (len(lines) > 5 or _widest(draw, lines, font) > width) and size > min_size // 2:
         size = int(size * 0.85)
         font = _font(text, size, italic)
         lines = _balanced(draw, text, font, width)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import markdown as python_markdown
 import nh3
 
+from .figures import FigureExtension
 from .xhtml import parse_fragment, serialize_children
 
 CHAPTER_EXTENSIONS = ["footnotes", "tables", "fenced_code", "attr_list", "smarty",
@@ -28,7 +29,7 @@ def chapter_html(text: str) -> str:
 
     Headings get their ids later, as GitHub makes them (:func:`zinepress.anchors.assign_heading_ids`).
     """
-    converter = python_markdown.Markdown(extensions=CHAPTER_EXTENSIONS,
+    converter = python_markdown.Markdown(extensions=[*CHAPTER_EXTENSIONS, FigureExtension()],
                                          extension_configs=EXTENSION_CONFIGS,
                                          output_format="xhtml")
     return converter.convert(text)

@@ -29,6 +29,7 @@ from .derived import DerivedCache
 from .errors import ProjectError, line_of
 from .fetch import ConfinedLoader
 from .manuscript import Book, Chapter
+from .codelines import split_code_lines
 from .xhtml import parse_fragment, serialize_children
 
 DEFAULT_LAYOUTS = Path(__file__).parent / "layouts"
@@ -333,6 +334,8 @@ def _chapter_content(chapter: Chapter, chapter_file: dict[str, Chapter], href, t
         _attachments_as_text(fragment)
     elif chapter.lang.split("-")[0].lower() in KEEP_WORDS_LANGUAGES:
         _keep_words(fragment)
+    if target == "print":
+        split_code_lines(fragment)
     for link in fragment.xpath("//a[@href]"):
         parts = urlsplit(link.get("href"))
         if parts.scheme or parts.netloc:

@@ -87,7 +87,7 @@ def lay_out(rendered: RenderedBook, print_css: Stylesheet, source_date: dt.datet
         return laid
     from .join import digital_edition
     return dataclasses.replace(laid, pdf=digital_edition(laid.parts, laid.borrowed, laid.first_body,
-                                                         pdf_identifier(rendered)))
+                                                         pdf_identifier(rendered), rendered))
 
 
 def lay_out_parts(context: LayoutContext, pdf: bool, store=None, progress=None) -> LaidOutBook:

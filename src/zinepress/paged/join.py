@@ -28,6 +28,8 @@ from collections.abc import Collection, Iterator, Sequence
 from io import BytesIO
 
 import pikepdf
+
+from ..pdflang import tag_languages
 from pikepdf import Array, Dictionary, Name
 
 QPDF_STATIC_ID = bytes.fromhex("31415926535897932384626433832795")  # what QPDF writes for a static /ID
@@ -318,17 +320,21 @@ class _Outline:
         root.Count = int(root.get(Name.Count, 0)) + abs(int(copied_root.get(Name.Count, 0)))
 
 
-def joined_book(parts: Sequence[bytes], borrowed: Sequence[Collection[str]], first_body: int) -> pikepdf.Pdf:
-    """The parts joined into a new tagged PDF with page labels, the bleed still on (a fresh object each call)."""
+def joined_book(parts: Sequence[bytes], borrowed: Sequence[Collection[str]], first_body: int,
+                rendered=None) -> pikepdf.Pdf:
+    """The parts joined into a new tagged PDF with page labels, the bleed still on (a fresh object each call);
+    with ``rendered``, ``/Lang`` on the chapters and passages in another language (:mod:`..pdflang`)."""
     pdf = join_tagged(parts, borrowed)
+    if rendered is not None:
+        tag_languages(pdf, rendered)
     set_page_labels(pdf, first_body)
     return pdf
 
 
 def digital_edition(parts: Sequence[bytes], borrowed: Sequence[Collection[str]], first_body: int,
-                    identifier: bytes) -> bytes:
+                    identifier: bytes, rendered=None) -> bytes:
     """The bytes of ``S.pdf``: the joined book cut back to its trim."""
-    pdf = joined_book(parts, borrowed, first_body)
+    pdf = joined_book(parts, borrowed, first_body, rendered)
     for page in pdf.pages:
         page.obj.MediaBox = page.obj.BleedBox = page.obj.TrimBox
     return save_reproducibly(pdf, identifier)

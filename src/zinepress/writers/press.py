@@ -57,7 +57,7 @@ def press_pdf(rendered: RenderedBook, session: BuildSession) -> bytes:
     """The bytes of ``S-print.pdf``, made from the book's parts joined for it alone (the interior of a
     print-on-demand target first)."""
     laid = session.laid_out
-    pdf = joined_book(laid.parts, laid.borrowed, laid.first_body)
+    pdf = joined_book(laid.parts, laid.borrowed, laid.first_body, rendered)
     settings = rendered.config.print
     dropped = make_interior(pdf, settings)
     if dropped:
