@@ -2,7 +2,7 @@
 
 The same rendered book, with ``styles/zine.css`` on top of ``print.css`` and zinepress's
 rules for the format: the page size (half, quarter or eighth of the sheet) and margins that
-keep at least 5 mm clear at every sheet edge once imposed; the body size being tried; and
+keep at least 5 mm clear at every sheet edge once imposed; the body size and leading being tried; and
 the room a chapter opening needs. Chapters run on: a chapter's ``::before`` is an empty
 block one third of the page's text area tall, pulled back by a negative margin of the same
 height, so it takes no room, yet WeasyPrint moves it (and the heading, which may not be
@@ -14,10 +14,10 @@ last chapter; the colophon is the last page (the back cover). With ``cover = "se
 page 2 is left blank so the interior starts on page 3, and the cover sheet takes pages 1,
 2 and the colophon.
 
-The body size is fitted to the page count by :mod:`.zinefit`; each size is laid out at most
-once per build. Only WeasyPrint's public API is used (``HTML``, ``CSS``, ``render``,
-``write_pdf``), taken from the paged package's adapter, with the project-confined URL fetcher
-and the log capture of the print layout.
+The body size (and, for a short text, the leading) is fitted to the page count by
+:mod:`.zinefit`; each setting is laid out at most once per build. Only WeasyPrint's public
+API is used (``HTML``, ``CSS``, ``render``, ``write_pdf``), taken from the paged package's
+adapter, with the project-confined URL fetcher and the log capture of the print layout.
 """
 
 from __future__ import annotations
@@ -36,11 +36,13 @@ from .writers.base import BuildSession
 from .paged.context import writer_context
 from .paged.watch import watched
 from .paged.weasy import CSS, HTML
-from .zinefit import Fit, NoFit, Search, size_grid
+from .zinefit import Fit, NoFit, Search, Setting, setting_grid
 from .zinesettings import ZineSettings
 
 MIN_CLEAR_MM = 5.0
 CONTENTS_FROM_CHAPTERS = 5  # the contents are shown only for more than four chapters
+BASE_LEADING = 1.32  # the body's line height, in ems
+WIDEST_LEADING = 1.5  # the most a short text's leading opens to fill its pages
 FRAMES = {"booklet": (2, 1), "quarter": (2, 2), "mini": (4, 2)}  # pages across, down the sheet side
 
 
@@ -100,14 +102,15 @@ def zine_html(rendered: RenderedBook, settings: ZineSettings) -> str:
     return lxml.html.tostring(document, encoding="unicode", doctype="<!DOCTYPE html>")
 
 
-def zine_rules(rendered: RenderedBook, settings: ZineSettings, geometry: PageGeometry, size: float) -> str:
-    """zinepress's rules after zine.css: page size and margins, body size, the chapter openings' room."""
+def zine_rules(rendered: RenderedBook, settings: ZineSettings, geometry: PageGeometry, setting: Setting) -> str:
+    """zinepress's rules after zine.css: page size and margins, body size and leading, the chapter
+    openings' room."""
     g = geometry
     third = round(g.text_height / 3, 3)
     rules = [f"@page {{ size: {g.width}mm {g.height}mm; margin: {g.top}mm {g.outer}mm {g.bottom}mm {g.inner}mm; }}",
              f"@page :left {{ margin-left: {g.outer}mm; margin-right: {g.inner}mm; }}",
              f"@page :right {{ margin-left: {g.inner}mm; margin-right: {g.outer}mm; }}",
-             f"body {{ font-size: {size}pt; }}",
+             f"body {{ font-size: {setting.size}pt; line-height: {setting.leading}; }}",
              f".chapter::before, .comments::before {{ content: ''; display: block; height: {third}mm; "
              f"margin: 0 0 -{third}mm; }}",
              f"section.cover img {{ height: {round(g.text_height - 1, 3)}mm; }}"]
@@ -122,7 +125,7 @@ def zine_rules(rendered: RenderedBook, settings: ZineSettings, geometry: PageGeo
 
 
 class ZineLayout:
-    """The zine laid out by WeasyPrint at one body size or another, each size once."""
+    """The zine laid out by WeasyPrint with one type setting or another, each setting once."""
 
     def __init__(self, rendered: RenderedBook, session: BuildSession):
         self.rendered, self.session = rendered, session
@@ -131,8 +134,8 @@ class ZineLayout:
         self.geometry = page_geometry(self.settings)
         self.html = zine_html(rendered, self.settings)
         self.stylesheets = self._stylesheets()
-        self.documents: dict[float, object] = {}
-        self.warnings: dict[float, Diagnostics] = {}
+        self.documents: dict[Setting, object] = {}
+        self.warnings: dict[Setting, Diagnostics] = {}
 
     def _stylesheets(self) -> list:
         config = self.rendered.config
@@ -146,21 +149,21 @@ class ZineLayout:
                                   url_fetcher=confined))
         return sheets
 
-    def document(self, size: float):
-        """The zine laid out with body text of ``size`` pt (kept for the build)."""
-        if size not in self.documents:
-            quiet = self.context.quiet()  # the same confined fetcher; warnings kept apart per size
-            rules = CSS(string=zine_rules(self.rendered, self.settings, self.geometry, size))
+    def document(self, setting: Setting):
+        """The zine laid out with the body text set at ``setting`` (kept for the build)."""
+        if setting not in self.documents:
+            quiet = self.context.quiet()  # the same confined fetcher; warnings kept apart per setting
+            rules = CSS(string=zine_rules(self.rendered, self.settings, self.geometry, setting))
             with watched(quiet):
                 html = HTML(string=self.html, base_url=str(self.rendered.config.manuscript) + "/",
                             url_fetcher=quiet.fetcher)
-                self.documents[size] = html.render(stylesheets=[*self.stylesheets, rules])
-            self.warnings[size] = quiet.diagnostics
-        return self.documents[size]
+                self.documents[setting] = html.render(stylesheets=[*self.stylesheets, rules])
+            self.warnings[setting] = quiet.diagnostics
+        return self.documents[setting]
 
-    def count(self, size: float) -> int:
-        """The pages the booklet's count covers at ``size``: all, or the interior for a separate cover."""
-        pages = len(self.document(size).pages)
+    def count(self, setting: Setting) -> int:
+        """The pages the booklet's count covers at ``setting``: all, or the interior for a separate cover."""
+        pages = len(self.document(setting).pages)
         return pages - 3 if self.settings.cover == "separate" else pages
 
     def fit(self) -> Fit:
@@ -168,7 +171,8 @@ class ZineLayout:
         settings = self.settings
         low, high = settings.fit
         mini = settings.format == "mini"
-        search = Search(self.count, size_grid(low, high), multiple=8 if mini else 4, minimum=8 if mini else 4)
+        grid = setting_grid(low, high, BASE_LEADING, WIDEST_LEADING)
+        search = Search(self.count, grid, multiple=8 if mini else 4, minimum=8 if mini else 4)
         try:
             if mini:
                 return search.exactly(8)
@@ -177,9 +181,9 @@ class ZineLayout:
             raise ProjectError(no_fit_message(failure, settings), self.rendered.config.path,
                                settings.line("format" if mini else "pages")) from None
 
-    def pdf(self, size: float) -> bytes:
-        """The pages laid out at ``size`` as a PDF (reproducible: dates from the build, a stable /ID)."""
-        document = self.document(size)
+    def pdf(self, setting: Setting) -> bytes:
+        """The pages laid out at ``setting`` as a PDF (reproducible: dates from the build, a stable /ID)."""
+        document = self.document(setting)
         stamp = self.session.source_date.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         document.metadata.created = document.metadata.modified = stamp
         identifier = hashlib.md5(("zine:" + self.rendered.config.identifier).encode()).hexdigest()  # noqa: S324
@@ -215,12 +219,12 @@ def zine_pages(rendered: RenderedBook, session: BuildSession) -> ZinePages:
     """The zine's pages, fitted to the count (once per build); the chosen layout's warnings are counted."""
     layout = ZineLayout(rendered, session)
     fit = layout.fit()
-    pdf = layout.pdf(fit.size)
+    pdf = layout.pdf(fit.setting)
     known = {(p.message, p.path, p.line) for p in session.diagnostics.warnings}
-    for problem in layout.warnings[fit.size].warnings:
+    for problem in layout.warnings[fit.setting].warnings:
         if (problem.message, problem.path, problem.line) not in known:
             session.diagnostics.warnings.append(problem)
-    return ZinePages(pdf, fit, layout.geometry, len(layout.document(fit.size).pages))
+    return ZinePages(pdf, fit, layout.geometry, len(layout.document(fit.setting).pages))
 
 
 def instructions_pdf(rendered: RenderedBook, session: BuildSession, steps: tuple[str, ...],
@@ -231,7 +235,7 @@ def instructions_pdf(rendered: RenderedBook, session: BuildSession, steps: tuple
             f"<body><h1>Printing and folding <cite>{escape(rendered.config.title)}</cite></h1><ol>{items}</ol>"
             "<p class='note'>This page is not part of the zine.</p></body></html>")
     css = CSS(string=f"@page {{ size: {size[0]}mm {size[1]}mm; margin: 14mm 16mm; }}\n"
-                     "body { font: 11pt/1.4 'EB Garamond', 'Noto Serif CJK KR', serif; color: #111; }\n"
+                     "body { font: 11pt/1.4 'EB Garamond 12', 'Noto Serif CJK KR', serif; color: #111; }\n"
                      "h1 { font-size: 16pt; font-weight: normal; margin: 0 0 6mm; }\n"
                      "li { margin: 0 0 2.5mm; } .note { color: #444; font-style: italic; margin-top: 6mm; }")
     context = writer_context(rendered, session)

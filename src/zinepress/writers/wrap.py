@@ -35,7 +35,7 @@ from .press import PRESS_SAVE_OPTIONS, declare_pdfx4
 
 POINTS_PER_MM = 72 / 25.4
 SAFETY_MM = 12.7  # text on the back stays this far inside the trim
-FACES = '"EB Garamond", "Noto Serif CJK KR", serif'
+FACES = '"EB Garamond 12", "Noto Serif CJK KR", serif'
 
 
 @dataclasses.dataclass(frozen=True)
