@@ -159,6 +159,53 @@ def load_config(project: Path) -> Config:
     """Read and validate ``project/manuscript/book.toml``."""
     project = project.resolve()
     path = project / "manuscript" / "book.toml"
+    text, data = _read_toml(project, path)
+    lines = key_lines(text)
+    problems = Diagnostics()
+
+    def report(message: str, table: str, key: str = "") -> None:
+        problems.error(message, path, lines.get((table, key)) or lines.get((table, "")))
+
+    values = _top_level_values(data, path, lines, problems, report)
+    _check_top_level(values, data, path, problems, report)
+    tables = _tables(data, report)
+    print_settings = _print_settings(tables["print"], report)
+    zine = zine_settings(tables["zine"], report, lines, parse_length)
+    _check_fonts(tables["fonts"], report)
+    site = _site_settings(tables["site"], report)
+    chapters = None
+    if "chapters" in data:
+        chapters = chapter_entries(data["chapters"], text, lines.get(("", "chapters"), 1),
+                                   lambda message, line: problems.error(message, path, line))
+    epub_settings = EpubSettings(toc_depth=toc_depth(tables["epub"], 2, "epub", report))
+    problems.raise_errors()
+    title = str(values["title"])
+    return Config(
+        project=project,
+        title=title,
+        subtitle=values.get("subtitle") or None,
+        authors=tuple(a for a in values.get("authors", ()) if a),
+        language=str(values.get("language", "en")),
+        identifier=str(values.get("identifier") or f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'zinepress:' + title)}"),
+        publisher=values.get("publisher") or None,
+        date=values.get("date") or None,
+        rights=values.get("rights") or None,
+        description=values.get("description") or None,
+        subjects=tuple(values.get("subjects", ())),
+        cover=values.get("cover") or None,
+        slug=str(values.get("slug") or slugify(title)),
+        print=print_settings,
+        zine=zine,
+        fonts=FontSettings(**{k: v for k, v in tables["fonts"].items() if isinstance(v, str)}),
+        site=site,
+        epub=epub_settings,
+        chapters=chapters,
+        warnings=tuple(problems.warnings),
+    )
+
+
+def _read_toml(project: Path, path: Path) -> tuple[str, dict]:
+    """book.toml → (its text, its parsed tables); a ProjectError when it is missing, refused or not TOML."""
     if not path.is_file():
         raise ProjectError("no book.toml: a project needs manuscript/book.toml", path)
     try:
@@ -171,19 +218,16 @@ def load_config(project: Path) -> Config:
         line = raw.count(b"\n", 0, error.start) + 1
         raise ProjectError("not valid UTF-8 text", path, line) from None
     try:
-        data = tomllib.loads(text)
+        return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         where = re.search(r"\(at line (\d+), column \d+\)", str(error))
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
         raise ProjectError(f"invalid TOML: {message}", path,
                            int(where[1]) if where else None) from None
 
-    lines = key_lines(text)
-    problems = Diagnostics()
 
-    def report(message: str, table: str, key: str = "") -> None:
-        problems.error(message, path, lines.get((table, key)) or lines.get((table, "")))
-
+def _top_level_values(data: dict, path: Path, lines: dict, problems: Diagnostics, report) -> dict[str, object]:
+    """The top-level strings and lists of book.toml, type-checked and cleaned; unknown keys reported."""
     values: dict[str, object] = {}
     for key, value in data.items():
         if key == "chapters":
@@ -205,7 +249,11 @@ def load_config(project: Path) -> Config:
                                     for item in value)
         else:
             report(f"unknown key '{key}'", "", key)
+    return values
 
+
+def _check_top_level(values: dict, data: dict, path: Path, problems: Diagnostics, report) -> None:
+    """Report a missing or empty title, a language that is no BCP 47 tag, a bad slug, an empty identifier."""
     if not values.get("title") and "title" not in data:
         problems.error("'title' is required", path, 1)
     elif "title" in values and not values["title"]:
@@ -218,61 +266,37 @@ def load_config(project: Path) -> Config:
     if "identifier" in values and not values["identifier"]:
         report("'identifier' must not be empty", "", "identifier")
 
+
+def _tables(data: dict, report) -> dict[str, dict]:
+    """Each known table of book.toml (empty when absent or not a table), with its unknown keys reported."""
     tables = {name: data.get(name, {}) for name in TABLES}
     for name, allowed in TABLES.items():
-        table = tables[name]
-        if not isinstance(table, dict):
+        if not isinstance(tables[name], dict):
+            tables[name] = {}
             continue
-        for key in table:
+        for key in tables[name]:
             if key not in allowed:
                 report(f"unknown key '{key}' in [{name}]", name, key)
+    return tables
 
-    print_settings = _print_settings(tables["print"], report)
-    zine = zine_settings(tables["zine"] if isinstance(tables["zine"], dict) else {}, report, lines, parse_length)
-    fonts = tables["fonts"] if isinstance(tables["fonts"], dict) else {}
+
+def _check_fonts(fonts: dict, report) -> None:
+    """Report a value of the [fonts] table that is not a CSS font-family list."""
     for key, value in fonts.items():
         if not isinstance(value, str):
             report(f"'{key}' in [fonts] must be a string (a CSS font-family list)", "fonts", key)
-    site = tables["site"] if isinstance(tables["site"], dict) else {}
+
+
+def _site_settings(site: dict, report) -> SiteSettings:
+    """The [site] table → SiteSettings: ``bundle`` a boolean, ``url`` an http(s) address ending in "/"."""
     if not isinstance(site.get("bundle", False), bool):
         report("'bundle' in [site] must be true or false", "site", "bundle")
     site_url = site.get("url")
     if site_url is not None and not (isinstance(site_url, str) and re.fullmatch(r"https?://[^\s\"'<>]+", site_url)):
         report("'url' in [site] must be an http:// or https:// address", "site", "url")
         site_url = None
-
-    chapters = None
-    if "chapters" in data:
-        chapters = chapter_entries(data["chapters"], text, lines.get(("", "chapters"), 1),
-                                   lambda message, line: problems.error(message, path, line))
-    epub_table = tables["epub"] if isinstance(tables["epub"], dict) else {}
-    epub_settings = EpubSettings(toc_depth=toc_depth(epub_table, 2, "epub", report))
-
-    problems.raise_errors()
-    title = str(values["title"])
-    return Config(
-        project=project,
-        title=title,
-        subtitle=values.get("subtitle") or None,
-        authors=tuple(a for a in values.get("authors", ()) if a),
-        language=str(language),
-        identifier=str(values.get("identifier") or f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'zinepress:' + title)}"),
-        publisher=values.get("publisher") or None,
-        date=values.get("date") or None,
-        rights=values.get("rights") or None,
-        description=values.get("description") or None,
-        subjects=tuple(values.get("subjects", ())),
-        cover=values.get("cover") or None,
-        slug=str(values.get("slug") or slugify(title)),
-        print=print_settings,
-        zine=zine,
-        fonts=FontSettings(**{k: v for k, v in fonts.items() if isinstance(v, str)}),
-        site=SiteSettings(bundle=bool(site.get("bundle", False)),
-                          url=site_url.rstrip("/") + "/" if site_url else None),
-        epub=epub_settings,
-        chapters=chapters,
-        warnings=tuple(problems.warnings),
-    )
+    return SiteSettings(bundle=bool(site.get("bundle", False)),
+                        url=site_url.rstrip("/") + "/" if site_url else None)
 
 
 def toc_depth(table: dict, default: int, name: str, report) -> int:
