@@ -29,10 +29,11 @@ from pathlib import Path
 
 from . import markdown
 from .atomic import STAGING_PREFIX, new_staging, publish
-from .cache import CACHE_FOLDER, INPUT_FOLDERS, BuildCache, recording_reads
+from .cache import CACHE_FOLDER, INPUT_FOLDERS, BuildCache
 from .config import Config, load_config, setting_line
 from .derived import derived_cache
 from .errors import Diagnostics, Problem, ProjectError
+from .fetch import recording_reads
 from .manuscript import Book, load_manuscript
 from .progress import Progress
 from .render import RenderedBook, render

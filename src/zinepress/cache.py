@@ -32,7 +32,6 @@ import os
 import re
 import shutil
 import stat
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -52,26 +51,6 @@ LIBRARIES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "pyph
 FONT_FOLDERS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts")
 KEEP_ENTRIES = 4
 CHUNK = 1 << 20
-
-_recorders: list[set[Path]] = []
-
-
-def note_read(path: Path) -> None:
-    """Called for every project file a writer reads (through fetch.py): a dependency of the build."""
-    for reads in _recorders:
-        reads.add(path)
-
-
-@contextmanager
-def recording_reads():
-    """The set of files read through :func:`note_read` while the ``with`` block runs."""
-    reads: set[Path] = set()
-    _recorders.append(reads)
-    try:
-        yield reads
-    finally:
-        _recorders.remove(reads)
-
 
 def file_digest(path: Path) -> str:
     """The SHA-256 of a file's bytes, in hex."""

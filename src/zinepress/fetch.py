@@ -5,24 +5,45 @@ and refuses anything outside the project, every network URL (``http:``, ``ftp:``
 protocol-relative ``//host``…), ``file:`` URLs outside the project and device files.
 WeasyPrint gets a :class:`~.paged.fetcher.ConfinedFetcher` built on these checks, which remembers each refusal so that the
 build reports it at the line where the reference was written instead of dropping it.
-Every file read is noted for the build cache (:func:`.cache.note_read`).
+Every file read is noted in the read logs open at the time (:func:`recording_reads`): the build
+cache checks them again before it reuses a stored build.
 """
 
 from __future__ import annotations
 
 import re
 import stat
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 import jinja2
 
-from .cache import note_read
 from .errors import ProjectError
 
 MAX_FETCH_BYTES = 64 * 1024 * 1024
 LOCAL_HOSTS = ("", "localhost")
+
+
+_recorders: list[set[Path]] = []
+
+
+def note_read(path: Path) -> None:
+    """Note ``path``, a project file just read, in every open read log: a dependency of the build."""
+    for reads in _recorders:
+        reads.add(path)
+
+
+@contextmanager
+def recording_reads():
+    """The set of files read through :func:`note_read` while the ``with`` block runs."""
+    reads: set[Path] = set()
+    _recorders.append(reads)
+    try:
+        yield reads
+    finally:
+        _recorders.remove(reads)
 
 
 class RefusedFetch(ValueError):
