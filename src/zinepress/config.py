@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import Diagnostics, Problem, ProjectError
 from .fetch import RefusedFetch, read_confined
-from .zinesettings import SHEET_SIZES, ZINE_KEYS, ZineSettings, zine_settings  # noqa: F401 (re-exported)
+from .zinesettings import ZINE_KEYS, ZineSettings, zine_settings
 
 MM_PER_UNIT = {"mm": 1.0, "cm": 10.0, "in": 25.4, "pt": 25.4 / 72, "px": 25.4 / 96}
 

@@ -62,9 +62,6 @@ class Book:
     warnings: tuple = ()
     ignored: tuple[Path, ...] = ()  # Markdown files of manuscript/ that book.toml's chapters leaves out
 
-    def chapter(self, slug: str) -> Chapter:
-        return next(chapter for chapter in self.chapters if chapter.slug == slug)
-
 
 class UniqueKeyLoader(yaml.SafeLoader):
     """A YAML loader that refuses duplicate keys."""

@@ -33,8 +33,3 @@ def serialize_children(container: lxml.html.HtmlElement) -> str:
 
 def escape_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def text_content(html: str) -> str:
-    """The plain text of an HTML fragment, whitespace collapsed."""
-    return " ".join(parse_fragment(html).text_content().split())

@@ -39,7 +39,6 @@ from .paged.weasy import CSS, HTML
 from .zinefit import Fit, NoFit, Search, Setting, setting_grid
 from .zinesettings import ZineSettings
 
-MIN_CLEAR_MM = 5.0
 CONTENTS_FROM_CHAPTERS = 5  # the contents are shown only for more than four chapters
 BASE_LEADING = 1.32  # the body's line height, in ems
 WIDEST_LEADING = 1.5  # the most a short text's leading opens to fill its pages
