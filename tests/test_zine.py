@@ -294,7 +294,7 @@ def laid_out(project, folder):
     """The zine's pages before imposition, as the build lays them out, in a PDF file."""
     config = load_config(project)
     rendered = render(load_manuscript(config, markdown.chapter_html))
-    session = BuildSession(rendered, source_date([]), Diagnostics(), stylesheets=load_stylesheets(project, ("print.css",)))
+    session = BuildSession(rendered, source_date([]), Diagnostics(), stylesheets=load_stylesheets(project, ("print.css", "zine.css")))
     pages = zine_pages(rendered, session)
     path = folder / "laid-out.pdf"
     path.write_bytes(pages.pdf)

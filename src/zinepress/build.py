@@ -288,9 +288,12 @@ def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, st
 
 
 def _stylesheets_used(writers: list[Writer]) -> tuple[str, ...]:
-    """The stylesheets the writers use: epub.css for the EPUB, print.css for the layout and the zine."""
-    names = ("epub.css",) if any(writer.name == "epub" for writer in writers) else ()
-    return names + (("print.css",) if any(writer.uses_layout or writer.name == "zine" for writer in writers) else ())
+    """The stylesheets the writers use: epub.css for the EPUB, print.css for the layout, print.css and
+    zine.css for the zine."""
+    names = {"epub.css": any(writer.name == "epub" for writer in writers),
+             "print.css": any(writer.uses_layout or writer.name == "zine" for writer in writers),
+             "zine.css": any(writer.name == "zine" for writer in writers)}
+    return tuple(name for name, used in names.items() if used)
 
 
 def _lay_out(rendered: RenderedBook, print_css, date: dt.datetime, diagnostics: Diagnostics, writers: list[Writer],

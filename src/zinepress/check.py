@@ -22,7 +22,7 @@ from .built import BuiltBook
 from .config import Config, load_config
 from .errors import SEVERITY, Problem, ProjectError, display_path
 from .progress import Progress
-from .stylesheets import stylesheet_path, stylesheet_text
+from .stylesheets import load_stylesheets
 from .targets import target_named
 from .writers import WRITERS
 
@@ -194,10 +194,9 @@ def accessibility_result(book: BuiltBook) -> CheckResult:
     for name, root in sorted(book.documents.items()):
         problems += accessibility.document_problems(name, root, book.locate)
     project = book.config.project
-    for stylesheet in ("epub.css", "print.css"):
-        path = stylesheet_path(project, stylesheet)
-        shown = path.relative_to(project) if path.is_relative_to(project) else Path("default styles", stylesheet)
-        problems += accessibility.contrast_problems(stylesheet_text(project, path), shown)
+    for name, sheet in load_stylesheets(project, ("epub.css", "print.css")).items():
+        shown = sheet.path.relative_to(project) if sheet.path.is_relative_to(project) else Path("default styles", name)
+        problems += accessibility.contrast_problems(sheet.text, shown)
     return _result("accessibility", problems)
 
 

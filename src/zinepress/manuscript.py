@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from . import markdown
+from .accessibility import skipped_levels
 from .anchors import HEADINGS, Target, assign_heading_ids, resolve_links
 from .comments.book import Comment, load_comments
 from .config import LANGUAGE_TAG, SLUG, ChapterEntry, Config, clean_text
@@ -348,15 +349,12 @@ def _check_ids(fragment, slug: str, source: Path, body: str, body_line: int, pro
 def _check_heading_order(headings: tuple[Heading, ...], source: Path, body: str, body_line: int,
                          problems: Diagnostics) -> None:
     """Headings go down one level at a time below the chapter title (a level 1 heading)."""
-    previous = 1
     locator = Locator(body, body_line)
-    for heading in headings:
-        line = locator.line(heading.text)
-        if heading.level > previous + 1:
-            problems.warn(f"heading '{heading.text}' is level {heading.level} right after level {previous}: "
-                          f"use {'#' * (previous + 1)} so that headings go down one level at a time",
-                          source, line)
-        previous = heading.level
+    lines = [locator.line(heading.text) for heading in headings]  # in turn: each at its own line
+    for index, previous, level in skipped_levels((heading.level for heading in headings), previous=1):
+        problems.warn(f"heading '{headings[index].text}' is level {level} right after level {previous}: "
+                      f"use {'#' * (previous + 1)} so that headings go down one level at a time",
+                      source, lines[index])
 
 
 def _yaml_kind(value: object) -> str:

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import lxml.etree as etree
 from PIL import Image, UnidentifiedImageError
 
+from .accessibility import lacks_alt
 from .config import Config
 from .errors import Diagnostics, Locator, ProjectError
 from .fetch import RefusedFetch, resolve_reference
@@ -196,7 +197,7 @@ def _check_fetched(element, attribute: str, reference: str, chapter: _Chapter) -
     if tag == "img" and attribute == "src" and _is_remote(reference):
         _replace_remote_image(element, reference, chapter, line)
         return
-    if is_image and tag == "img" and not (element.get("alt") or "").strip():
+    if is_image and tag == "img" and lacks_alt(element):
         chapter.warn(f"image '{reference}' has no alt text: describe it for readers who cannot see it", line)
     path = _resolve(reference, chapter, image=is_image, line=line)
     if path is not None and tag == "a":

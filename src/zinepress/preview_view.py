@@ -59,13 +59,8 @@ def render_view(project: Path) -> View:
     documents["nav.xhtml"] = rendered.nav_xhtml.encode("utf-8")
     css_path = stylesheet_path(config.project, "epub.css")
     files = {"styles/epub.css": css_path, **{asset.href: asset.path for asset in rendered.book.assets}}
-    order = []
-    for document in rendered.epub_documents:
-        order.append(document.file_name)
-        if document.kind == "titlepage":
-            order.append("nav.xhtml")
     return View(title=config.title, slug=config.slug, project=config.project, documents=documents, files=files,
-                styles=css_path.parent, order=tuple(order), warnings=(*config.warnings, *book.warnings))
+                styles=css_path.parent, order=rendered.spine, warnings=(*config.warnings, *book.warnings))
 
 
 def from_built_epub(epub: Path, name: str) -> bytes | None:

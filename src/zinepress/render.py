@@ -90,6 +90,13 @@ class RenderedBook:
     def config(self) -> Config:
         return self.book.config
 
+    @property
+    def spine(self) -> tuple[str, ...]:
+        """The EPUB's reading order, by file name: its documents, the contents (``nav.xhtml``) after the title page."""
+        return tuple(name for document in self.epub_documents
+                     for name in ((document.file_name, "nav.xhtml") if document.kind == "titlepage"
+                                  else (document.file_name,)))
+
 
 PATH_ATTRIBUTES = {"name", "stem", "suffix"}
 

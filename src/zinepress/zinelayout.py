@@ -31,7 +31,6 @@ import lxml.html
 
 from .errors import Diagnostics, ProjectError
 from .render import RenderedBook
-from .stylesheets import check_stylesheet, stylesheet_path, stylesheet_text
 from .writers.base import BuildSession
 from .paged.context import writer_context
 from .paged.watch import watched
@@ -39,6 +38,7 @@ from .paged.weasy import CSS, HTML
 from .zinefit import Fit, NoFit, Search, Setting, setting_grid
 from .zinesettings import ZineSettings
 
+ZINE_STYLESHEETS = ("print.css", "zine.css")  # zine.css on top of print.css
 CONTENTS_FROM_CHAPTERS = 5  # the contents are shown only for more than four chapters
 BASE_LEADING = 1.32  # the body's line height, in ems
 WIDEST_LEADING = 1.5  # the most a short text's leading opens to fill its pages
@@ -137,15 +137,12 @@ class ZineLayout:
         self.warnings: dict[Setting, Diagnostics] = {}
 
     def _stylesheets(self) -> list:
-        config = self.rendered.config
-        confined = self.context.fetcher
+        """print.css and zine.css, as the build read and checked them, parsed by WeasyPrint."""
         sheets = []
-        for name in ("print.css", "zine.css"):
-            path = stylesheet_path(config.project, name)
-            check_stylesheet(config.project, path)
-            with watched(self.context, reading=path):
-                sheets.append(CSS(string=stylesheet_text(config.project, path), base_url=str(path),
-                                  url_fetcher=confined))
+        for name in ZINE_STYLESHEETS:
+            sheet = self.session.stylesheets[name]
+            with watched(self.context, reading=sheet.path):
+                sheets.append(CSS(string=sheet.text, base_url=str(sheet.path), url_fetcher=self.context.fetcher))
         return sheets
 
     def document(self, setting: Setting):

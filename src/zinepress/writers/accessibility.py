@@ -2,9 +2,10 @@
 
 Every statement is derived from the content itself: the access modes from whether there
 are images, the features from what the documents hold (headings, a page list, text
-alternatives), and the conformance claim only when the checks zinepress can make pass:
-every image has a text alternative, every document has a language, headings do not skip
-levels.
+alternatives), and the conformance claim only when zinepress's own checks
+(:mod:`zinepress.accessibility`, the rules ``zinepress check`` applies) pass: every image
+not marked decorative has a text alternative, every document has a language, headings do
+not skip levels.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-XHTML = {"x": "http://www.w3.org/1999/xhtml"}
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+from .. import accessibility as rules
+
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 
 
@@ -39,22 +40,16 @@ def examine(documents: dict[str, bytes]) -> Findings:
     images = without_alt = 0
     headings = tables = False
     in_order = languages = True
-    for data in documents.values():
+    for name, data in documents.items():
         root = etree.fromstring(data)
-        languages = languages and bool(root.get("lang")) and bool(root.get(XML_LANG))
-        for image in root.xpath("//x:img", namespaces=XHTML):
-            images += 1
-            if not (image.get("alt") or "").strip():
-                without_alt += 1
-        levels = [int(h.tag[-1]) for h in root.xpath("//x:h1|//x:h2|//x:h3|//x:h4|//x:h5|//x:h6",
-                                                     namespaces=XHTML)]
+        languages = languages and not rules.language_problems(name, root)
+        found = rules.images(root)
+        images += len(found)
+        without_alt += sum(1 for image in found if rules.lacks_alt(image))
+        levels = [int(heading.tag[-1]) for heading in rules.headings(root)]
         headings = headings or bool(levels)
-        previous = 0
-        for level in levels:
-            if previous and level > previous + 1:
-                in_order = False
-            previous = level
-        tables = tables or bool(root.xpath("//x:table", namespaces=XHTML))
+        in_order = in_order and not any(rules.skipped_levels(levels))
+        tables = tables or next(root.iter(f"{{{rules.XHTML}}}table"), None) is not None
     return Findings(images, without_alt, headings, in_order, languages, tables)
 
 

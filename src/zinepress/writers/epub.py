@@ -154,20 +154,20 @@ def epub_bytes(rendered: RenderedBook, session: BuildSession) -> bytes:
                                         media_type=asset.media_type,
                                         content=read_confined(config.project, asset.path)))
 
-    items = []
+    items = {}
     for document in rendered.epub_documents:
-        item = epub.EpubItem(uid=_item_id(document.file_name), file_name=document.file_name,
-                             media_type="application/xhtml+xml", content=documents[document.file_name])
-        book.add_item(item)
-        items.append((document, item))
-    nav = epub.EpubItem(uid="nav", file_name="nav.xhtml", media_type="application/xhtml+xml", content=nav_xhtml)
+        items[document.file_name] = epub.EpubItem(uid=_item_id(document.file_name), file_name=document.file_name,
+                                                  media_type="application/xhtml+xml",
+                                                  content=documents[document.file_name])
+        book.add_item(items[document.file_name])
+    nav = items["nav.xhtml"] = epub.EpubItem(uid="nav", file_name="nav.xhtml", media_type="application/xhtml+xml",
+                                             content=nav_xhtml)
     nav.properties = ["nav"]
     book.add_item(nav)
     book.add_item(epub.EpubNcx())
-    book.spine = [entry for document, item in items
-                  for entry in ((item, nav) if document.kind == "titlepage" else (item,))]
+    book.spine = [items[name] for name in rendered.spine]
     book.toc = ncx_toc(rendered.toc, itertools.count(1))
-    accessibility.add_metadata(book, config, documents, rendered.book.assets, breaks)
+    accessibility.add_metadata(book, config, {**documents, "nav.xhtml": nav_xhtml}, rendered.book.assets, breaks)
 
     buffer = io.BytesIO()
     modified = session.source_date.astimezone(dt.timezone.utc).replace(tzinfo=None)
