@@ -79,6 +79,21 @@ def test_no_alt_text_means_no_claim(tmp_path):
     assert metadata(book, "dcterms:conformsTo") == []
 
 
+def test_decorative_image_is_no_warning_and_keeps_the_claim(tmp_path, capsys):
+    """An image marked role="presentation" needs no alt text: not in the build, not in the metadata."""
+    project = copy_project(PROJECTS / "accessible", tmp_path / "project")
+    chapter = project / "manuscript" / "01-reading-slowly.md"
+    text = chapter.read_text(encoding="utf-8")
+    start, end = text.index("!["), text.index("](images/shelf.png)") + len("](images/shelf.png)")
+    chapter.write_text(text[:start] + '<img src="images/shelf.png" alt="" role="presentation">' + text[end:],
+                       encoding="utf-8")
+    assert main(["build", str(project), "--format", "epub"]) == 0
+    assert "alt text" not in capsys.readouterr().err
+    book = Epub(project / "build" / "reading-slowly.epub")
+    assert book.xml("reading-slowly.xhtml").xpath("//x:img[@role='presentation']", namespaces=NS)
+    assert metadata(book, "dcterms:conformsTo") == ["EPUB Accessibility 1.1 - WCAG 2.2 Level AA"]
+
+
 def test_skipped_heading_level_is_a_warning_and_no_claim(tmp_path, capsys):
     project = copy_project(PROJECTS / "minimal", tmp_path / "project")
     chapter = project / "manuscript" / "01-start.md"
