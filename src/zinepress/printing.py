@@ -71,15 +71,27 @@ def _booklet_folding(printing: Printing) -> list[str]:
     sheets_per = printing.settings.signature
     last = printing.pages
     if sheets_per and printing.sheets > sheets_per:
-        count = -(-printing.sheets // sheets_per)
-        return [f"Keep the sheets in the order printed. They make {count} signatures of {sheets_per} sheets "
-                f"(sheets 1–{sheets_per}, {sheets_per + 1}–{min(2 * sheets_per, printing.sheets)}, …); "
+        return [f"Keep the sheets in the order printed. {_signatures_phrase(printing.sheets, sheets_per)}; "
                 "in each, its first sheet goes outside.",
                 "Fold each signature in half along the grey marks on its own.",
                 "Stack the folded signatures in order and sew or glue them together at the spine."]
     return [f"Keep the sheets in the order printed: sheet 1 (pages {last} and 1) goes outside.",
             "Fold the stack in half along the grey marks, page 1 outside.",
             "Staple twice on the fold, from the outside (saddle stitch)."]
+
+
+def _signatures_phrase(sheets: int, per: int) -> str:
+    """How the printed sheets divide into signatures, the last one maybe shorter."""
+    full, rest = divmod(sheets, per)
+    if per == 1:
+        return f"They make {sheets} signatures of one sheet each"
+    first = "sheets " + ", ".join(f"{k * per + 1}–{(k + 1) * per}" for k in range(min(full, 2))) + \
+        (", …" if full > 2 else "")
+    if not rest:
+        return f"They make {full} signatures of {per} sheets ({first})"
+    last = f"sheet {sheets}" if rest == 1 else f"sheets {sheets - rest + 1}–{sheets}"
+    return (f"They make {full + 1} signatures: {full} of {per} sheets ({first}) and a last one of "
+            f"{rest} ({last})")
 
 
 def _mini_steps(printing: Printing) -> tuple[str, ...]:
