@@ -404,3 +404,23 @@ def test_review_mini_in_smaller_type(tmp_path):
     expected = [clean(pdf_text(pages_pdf, "-f", str(n), "-l", str(n))) for n in range(1, pages.total + 1)]
     assert reading == expected[:-1] + [""] * pages.fit.blanks + expected[-1:]
     assert_clear_edges(zine, tmp_path / "mini")
+
+
+def test_printing_steps_fit_each_format():
+    """The steps name the folios the reader sees, the flip the imposition needs, and what is not the zine."""
+    from zinepress.printing import Printing, steps
+    from zinepress.zinesettings import ZineSettings
+
+    separate = steps(Printing(ZineSettings(cover="separate"), 2, 8, 0, "z-zine.pdf", "z-zine-cover.pdf", 5))
+    assert "sheet 1 (pages 10 and 3) goes outside" in separate[3] and "page 3 outside" in separate[4]
+    assert separate[2].startswith("Print pages 1–4 of z-zine.pdf") and "page 5, these instructions" in separate[2]
+    quarter = steps(Printing(ZineSettings(format="quarter", cover="separate"), 1, 8, 0, "z-zine.pdf", "z-c.pdf"))
+    assert all("flip on long edge" in step for step in quarter[1:3]) and "cut off its top half" in quarter[1]
+    mini = steps(Printing(ZineSettings(format="mini"), 1, 8, 0, "z-zine.pdf"))
+    assert "on one side of the sheet" in mini[1] and not any("flip" in step or "Staple" in step for step in mini)
+    assert sum("cut along the dashed line" in step for step in mini) == 1
+    signed = steps(Printing(ZineSettings(signature=4), 85, 340, 0, "z-zine.pdf"))
+    assert "22 signatures: 21 of 4 sheets" in signed[2] and "a last one of 1 (sheet 85)" in signed[2]
+    thick = steps(Printing(ZineSettings(), 85, 340, 0, "z-zine.pdf"))
+    assert "8.5 mm" in thick[-1] and "signature = 4" in thick[-1]
+    assert "signature" not in " ".join(steps(Printing(ZineSettings(), 12, 48, 0, "z-zine.pdf")))
