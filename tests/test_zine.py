@@ -268,6 +268,22 @@ def assert_clear_edges(path, stem) -> None:
             assert grey.getextrema()[0] < 100, "the sheet is not blank"
 
 
+def halves(path) -> list[list[str]]:
+    """Each side's left and right half of a booklet, read from one ``pdftotext -bbox`` of the whole file."""
+    xml = pdf_text(path, "-bbox")
+    sides = []
+    for page in xml.split("<page ")[1:]:
+        width = float(re.search(r'width="([\d.]+)"', page)[1])
+        words = re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', page)
+        texts = []
+        for left in (True, False):
+            inside = sorted((float(y), float(x), word) for x, y, right, word in words
+                            if (float(right) <= width / 2) == left)
+            texts.append(" ".join(word for _, _, word in inside))
+        sides.append(texts)
+    return sides
+
+
 def test_thick_book_warns_and_signatures_quiet_it(tmp_path, capsys):
     project = marker_project(tmp_path, 400)
     code, _, err = run(["build", str(project), "--format", "zine", "--no-cache"], capsys)
@@ -275,16 +291,17 @@ def test_thick_book_warns_and_signatures_quiet_it(tmp_path, capsys):
     assert "folds 100 sheets together" in err and "signature = 4" in err
     toml = project / "manuscript" / "book.toml"
     toml.write_text(toml.read_text(encoding="utf-8") + "signature = 4\n", encoding="utf-8")
-    code, _, err = run(["build", str(project), "--format", "zine", "--no-cache"], capsys)
+    code, out, err = run(["build", str(project), "--format", "zine", "--no-cache"], capsys)
     assert code == 0 and "folds" not in err
+    assert "25 signatures of 4 sheets" in out
     zine = project / "build" / "zine-zine.pdf"
-    assert len(PdfReader(zine).pages) == 200
-    for signature in (0, 12, 24):  # the first, a middle and the last signature's outer sheet
-        first = 16 * signature + 1
-        outer = words_on(zine, 8 * signature + 1)
-        numbers = {word[4] for word in outer}
-        assert f"{first + 15:02d}." in numbers or (signature == 24 and "Colophon" in numbers)
-        assert f"{first:02d}." in numbers or signature == 0
+    sides = halves(zine)
+    assert len(sides) == 200
+    check_markers(folded(sides, "booklet", signature=4), 400)
+    assert "Marker page 16." in sides[0][0] and "Zine Fixture" in sides[0][1], "signature 1 outside: 16 | 1"
+    assert "Marker page 32." in sides[8][0] and "Marker page 17." in sides[8][1], "signature 2 outside: 32 | 17"
+    with pytest.raises(AssertionError):  # folded as one stack, the sheets would not read in order
+        check_markers(folded(sides, "booklet"), 400)
 
 
 # ---------------------------------------------------------------- the bundled review
@@ -387,3 +404,23 @@ def test_review_mini_in_smaller_type(tmp_path):
     expected = [clean(pdf_text(pages_pdf, "-f", str(n), "-l", str(n))) for n in range(1, pages.total + 1)]
     assert reading == expected[:-1] + [""] * pages.fit.blanks + expected[-1:]
     assert_clear_edges(zine, tmp_path / "mini")
+
+
+def test_printing_steps_fit_each_format():
+    """The steps name the folios the reader sees, the flip the imposition needs, and what is not the zine."""
+    from zinepress.printing import Printing, steps
+    from zinepress.zinesettings import ZineSettings
+
+    separate = steps(Printing(ZineSettings(cover="separate"), 2, 8, 0, "z-zine.pdf", "z-zine-cover.pdf", 5))
+    assert "sheet 1 (pages 10 and 3) goes outside" in separate[3] and "page 3 outside" in separate[4]
+    assert separate[2].startswith("Print pages 1–4 of z-zine.pdf") and "page 5, these instructions" in separate[2]
+    quarter = steps(Printing(ZineSettings(format="quarter", cover="separate"), 1, 8, 0, "z-zine.pdf", "z-c.pdf"))
+    assert all("flip on long edge" in step for step in quarter[1:3]) and "cut off its top half" in quarter[1]
+    mini = steps(Printing(ZineSettings(format="mini"), 1, 8, 0, "z-zine.pdf"))
+    assert "on one side of the sheet" in mini[1] and not any("flip" in step or "Staple" in step for step in mini)
+    assert sum("cut along the dashed line" in step for step in mini) == 1
+    signed = steps(Printing(ZineSettings(signature=4), 85, 340, 0, "z-zine.pdf"))
+    assert "22 signatures: 21 of 4 sheets" in signed[2] and "a last one of 1 (sheet 85)" in signed[2]
+    thick = steps(Printing(ZineSettings(), 85, 340, 0, "z-zine.pdf"))
+    assert "8.5 mm" in thick[-1] and "signature = 4" in thick[-1]
+    assert "signature" not in " ".join(steps(Printing(ZineSettings(), 12, 48, 0, "z-zine.pdf")))

@@ -132,7 +132,13 @@ def _warn_thickness(rendered: RenderedBook, session: BuildSession, sheets: int) 
         f"the zine folds {sheets} sheets together, about {sheets * caliper:.1f} mm of {weight} gsm paper: too thick "
         f"to saddle-stitch (at most {int(SADDLE_STITCH_MM / caliper + 1e-9)} sheets); print it in signatures with "
         "format = \"booklet\" and signature = 4 in [zine]",
-        rendered.config.path, settings.line("signature") or settings.line("format"))
+        rendered.config.path, _thickness_line(settings))
+
+
+def _thickness_line(settings: ZineSettings) -> int | None:
+    """The line the thickness warning points at: the key that sets it, else the ``[zine]`` table."""
+    given = dict(settings.lines)
+    return next((given[key] for key in ("signature", "stock", "format") if key in given), settings.line(""))
 
 
 def _as_form(writer: pypdf.PdfWriter, page: pypdf.PageObject) -> IndirectObject:
