@@ -19,9 +19,10 @@ from conftest import NEEDS_NODE, PROJECTS, ROOT, copy_project, run
 from zinepress import ace
 
 def tools_without_node(folder: Path) -> str:
-    """A PATH holding what a check needs (Java, Chromium) but no Node.js, npm or Ace."""
+    """A PATH holding what a check needs (Java, Chromium, fontconfig for the cover's faces) but no
+    Node.js, npm or Ace."""
     folder.mkdir()
-    for tool in ("java", "chromium"):
+    for tool in ("java", "chromium", "fc-match", "fc-list"):
         if shutil.which(tool):
             (folder / tool).symlink_to(shutil.which(tool))
     return str(folder)
