@@ -42,10 +42,6 @@ class Fit:
     pages: int
 
     @property
-    def size(self) -> float:
-        return self.setting.size
-
-    @property
     def blanks(self) -> int:
         return self.pages - self.count
 
