@@ -1,0 +1,143 @@
+"""The forked layout's protocol under load and under a dying parent: it never hangs and leaves no worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from zinepress.paged import workers
+from zinepress.paged.parts import Part
+from zinepress.paged.schedule import Facts, PartWritten, Placement
+
+from conftest import PROJECTS, ROOT, copy_project
+
+BIG = 400_000  # bytes per message either way: far more than a pipe's buffer (64 KiB on Linux)
+GONE_WITHIN = 5.0
+
+
+class _QuietContext:
+    """The little of a LayoutContext that a stream touches when the layout itself is a stand-in."""
+
+    def quiet(self):
+        return self
+
+
+class _HeavyLayout:
+    """A stand-in for PartLayout whose facts and written parts are large, as a long chapter's are."""
+
+    def __init__(self, part: Part, context, stylesheets):
+        self.part = part
+
+    def facts(self) -> Facts:
+        anchors = {f"{self.part.index}-{number:06d}": 0 for number in range(BIG // 16)}
+        return Facts(self.part.index, 1, [1], [False], 0, False, anchors, True, {})
+
+    def write(self, placement, pdf, body_sections, first_body, anchors) -> PartWritten:
+        return PartWritten(self.part.index, b"%" * BIG, (), [], [str(placement.shift)])
+
+
+def _drive(stream, count: int, anchors: frozenset[str], outcome: dict) -> None:
+    """The parent's side: answer every part's facts at once with a large write, until every part is written."""
+    facts, shifts = 0, outcome.setdefault("shifts", set())
+    while facts < count or len(shifts) < count:
+        kind, value = stream.receive()
+        if kind == "facts":
+            facts += 1
+            stream.send(value.index, ("write", (value.index, Placement(value.index, None), True, [], None, anchors)))
+        else:
+            shifts.add(int(value.folios[0]))
+    outcome["done"] = True
+
+
+def test_large_messages_both_ways_do_not_deadlock(monkeypatch):
+    """Parent and workers send more than a pipe holds to each other at the same time, and all arrives."""
+    monkeypatch.setattr(workers, "PartLayout", _HeavyLayout)
+    parts = [Part(index, "", (f"s{index}",)) for index in range(1, 41)]
+    anchors = frozenset(f"anchor-{number:07d}" for number in range(BIG // 12))
+    stream = workers.Stream(parts, 2, _QuietContext(), [])
+    outcome: dict = {}
+    driver = threading.Thread(target=_drive, args=(stream, len(parts), anchors, outcome), daemon=True)
+    try:
+        driver.start()
+        driver.join(timeout=120)
+        assert outcome.get("done"), "the parent and its workers are blocked on each other"
+    finally:
+        stream.close(abort=True)
+    assert outcome["shifts"] == {part.index for part in parts}  # each part written at its own place
+    assert not any(process.is_alive() for process in stream.processes)
+
+
+def _children(pid: int) -> set[int]:
+    """Processes whose parent is ``pid`` (from /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie has ended: only its exit status waits to be read)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def _long_project(tmp_path) -> Path:
+    project = copy_project(PROJECTS / "minimal", tmp_path / "book")
+    for path in (project / "manuscript").glob("*.md"):
+        path.unlink()
+    paragraph = "A sentence of the long book, laid out by two workers while the parent waits. " * 12
+    for number in range(1, 41):
+        body = "\n\n".join([paragraph] * 14)
+        (project / "manuscript" / f"{number:02d}-part-{number}.md").write_text(
+            f"---\ntitle: Part {number}\n---\n\n{body}\n", encoding="utf-8")
+    return project
+
+
+FORKED_BUILD = ("import sys\nfrom zinepress.paged import workers\nworkers.workers_wanted = lambda: 2\n"
+                "from zinepress.cli import main\nsys.exit(main(sys.argv[1:]))\n")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the layout forks workers only on Linux")
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=["kill", "term", "int"])
+def test_a_parent_stopped_mid_layout_leaves_no_worker(tmp_path, stop):
+    project = _long_project(tmp_path)
+    environment = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "SOURCE_DATE_EPOCH": "1700000000"}
+    build = subprocess.Popen([sys.executable, "-c", FORKED_BUILD, "build", str(project), "--no-cache",
+                              "--format", "pdf"], env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while len(_children(build.pid)) < 2 and build.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        layout_workers = _children(build.pid)
+        assert len(layout_workers) >= 2, "the build never forked its workers"
+        time.sleep(0.5)  # well into the layout
+        build.send_signal(stop)
+        _, err = build.communicate(timeout=30)
+        deadline = time.monotonic() + GONE_WITHIN
+        while any(_running(pid) for pid in layout_workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [pid for pid in layout_workers if _running(pid)], "layout workers outlived their parent"
+    finally:
+        if build.poll() is None:
+            build.kill()
+            build.wait()
+    if stop != signal.SIGKILL:
+        assert build.returncode == {signal.SIGTERM: 143, signal.SIGINT: 130}[stop]
+        assert b"Traceback" not in err
+        assert not (project / "build").exists() or not any((project / "build").iterdir())
