@@ -1,5 +1,7 @@
-"""Benchmark: the bundled review, a 2,000-word zine and generated books of 10, 50 and 200 pages → wall
-time and peak memory, side by side with pandoc → weasyprint on the same text in the same run.
+"""Benchmark: the bundled review, a 2,000-word zine and generated books of 10, 50 and 200 pages (their
+chapters linking to each other, with a contents page that shows the targets' page numbers), or a
+book of many one-paragraph chapters → wall time and peak memory, side by side with pandoc →
+weasyprint on the same text in the same run.
 
 For each size it times, with the zinepress of this checkout:
   * ``zinepress build`` of every format (EPUB, PDF, press PDF, zine and downloads page:
@@ -16,7 +18,8 @@ Prerequisites: zinepress's own (``bash .ci/setup``: Pillow, poppler's ``pdfinfo`
 ``pandoc`` on the PATH (Debian: ``apt-get install pandoc``). Run from the repository root:
 
     python3 bench/bench.py                 # the review, the zine, 10, 50 and 200 pages
-    python3 bench/bench.py --size review   # one size: review, zine, or a number of pages (repeatable)
+    python3 bench/bench.py --size review   # one size: review, zine, a number of pages (repeatable)
+    python3 bench/bench.py --size 1000c    # 1,000 one-paragraph chapters, each linking to the next
     python3 bench/bench.py --pages 200     # the same as --size 200
     python3 bench/bench.py --keep DIR      # keep the generated projects in DIR
     python3 bench/bench.py --repeat 1      # one run of each command instead of three
@@ -194,8 +197,15 @@ def make_image(path: Path, rng: random.Random) -> None:
     image.save(path, optimize=True)
 
 
-def chapter_text(rng: random.Random, number: int, words: int, images: Path) -> str:
-    """A chapter of about ``words`` words: sections, notes, lists, tables, code and a figure."""
+def cross_reference(rng: random.Random, number: int, chapters: int) -> str:
+    """A sentence that links to another chapter of the book, as GitHub-Markdown books link their files."""
+    other = rng.choice([chapter for chapter in range(1, chapters + 1) if chapter != number])
+    return f"See [chapter {other}]({other:03d}-chapter-{other}.md) for more."
+
+
+def chapter_text(rng: random.Random, number: int, words: int, images: Path, chapters: int = 1) -> str:
+    """A chapter of about ``words`` words: sections, notes, lists, tables, code and a figure, with links
+    to other chapters of the ``chapters``."""
     title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 4))).capitalize()
     blocks, notes, count, figure = [], [], 0, 0
     while count < words:
@@ -217,6 +227,8 @@ def chapter_text(rng: random.Random, number: int, words: int, images: Path) -> s
             blocks.append(f"![Figure {number}.{figure}: {sentence(rng, 3, 8)}](images/{name})")
         else:
             blocks.append(paragraph(rng, notes, number))
+            if chapters > 1 and rng.random() < 0.1:
+                blocks[-1] += " " + cross_reference(rng, number, chapters)
         count += len(blocks[-1].split())
     return f"---\ntitle: {title}\n---\n\n" + "\n\n".join(blocks + notes) + "\n"
 
@@ -233,8 +245,24 @@ def make_project(folder: Path, pages: int) -> Path:
         encoding="utf-8")
     chapters = max(1, round(pages / 10))
     for number in range(1, chapters + 1):
-        text = chapter_text(rng, number, pages * WORDS_PER_PAGE // chapters, images)
+        text = chapter_text(rng, number, pages * WORDS_PER_PAGE // chapters, images, chapters)
         (manuscript / f"{number:03d}-chapter-{number}.md").write_text(text, encoding="utf-8")
+    return folder
+
+
+def make_many_chapters(folder: Path, chapters: int) -> Path:
+    """A book of ``chapters`` one-paragraph chapters, each linking to the next: the most parts, the least text."""
+    manuscript = folder / "manuscript"
+    manuscript.mkdir(parents=True)
+    (manuscript / "book.toml").write_text(
+        f'title = "Benchmark, {chapters} chapters"\nauthors = ["Bench Mark"]\nlanguage = "en"\n'
+        f'identifier = "urn:uuid:00000000-0000-4000-8001-{chapters:012d}"\nslug = "bench"\n\n[print]\ntrim = "A5"\n',
+        encoding="utf-8")
+    for number in range(1, chapters + 1):
+        following = number % chapters + 1
+        (manuscript / f"{number:04d}-chapter-{number}.md").write_text(
+            f"---\ntitle: Chapter {number}\n---\n\nThe one paragraph of chapter {number}. "
+            f"The next is [chapter {following}]({following:04d}-chapter-{following}.md).\n", encoding="utf-8")
     return folder
 
 
@@ -332,6 +360,8 @@ def make_size(size: str, workdir: Path) -> Path:
         return copy_review(workdir / "review")
     if size == "zine":
         return make_zine(workdir / "zine")
+    if size.endswith("c"):
+        return make_many_chapters(workdir / f"chapters-{size[:-1]}", int(size[:-1]))
     return make_project(workdir / f"book-{size}", int(size))
 
 
@@ -387,7 +417,8 @@ GOALS = {"review": 1.5, "zine": 1.5, "200": 0.7}  # all formats / (pandoc html +
 
 def report(size: str, results: dict[str, Figure | int]) -> None:
     reference = results["pandoc html + weasyprint"]
-    name = {"review": "the bundled review", "zine": f"a {ZINE_WORDS:,}-word zine"}.get(size, f"about {size} pages")
+    name = {"review": "the bundled review", "zine": f"a {ZINE_WORDS:,}-word zine"}.get(
+        size, f"{size[:-1]} one-paragraph chapters" if size.endswith("c") else f"about {size} pages")
     print(f"\n== {name}: zinepress PDF {results['pages']} pages, "
           f"pandoc+weasyprint PDF {results['pandoc pages']} pages")
     print(f"{'run':28} {'seconds':>8} {'CPU s':>8} {'peak MiB':>9} {'all MiB':>8}")
@@ -419,7 +450,7 @@ def report(size: str, results: dict[str, Figure | int]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", action="append", choices=None, metavar="SIZE",
-                        help="review, zine, or a book size in pages (repeatable)")
+                        help="review, zine, a book size in pages, or NNNc for NNN one-paragraph chapters (repeatable)")
     parser.add_argument("--pages", type=int, action="append", help="book size in pages (repeatable)")
     parser.add_argument("--keep", type=Path, help="generate the projects here and keep them")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each command; the fastest counts (default 3)")
@@ -428,8 +459,8 @@ def main() -> None:
         raise SystemExit("pandoc is not installed (Debian: apt-get install pandoc)")
     sizes = [*(arguments.size or []), *map(str, arguments.pages or [])] or ["review", "zine", "10", "50", "200"]
     for size in sizes:
-        if size not in ("review", "zine") and not size.isdigit():
-            parser.error(f"--size {size!r}: give review, zine or a number of pages")
+        if size not in ("review", "zine") and not size.removesuffix("c").isdigit():
+            parser.error(f"--size {size!r}: give review, zine, a number of pages or a number of chapters and c")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}, pandoc "
           f"{subprocess.run(['pandoc', '--version'], capture_output=True, text=True).stdout.split()[1]}")
     if arguments.keep:

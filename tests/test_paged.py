@@ -28,8 +28,9 @@ def _laid_out(project, whole: bool, tmp_path, name: str):
     config = load_config(project)
     rendered = render(load_manuscript(config, markdown.chapter_html))
     print_css = load_stylesheets(project, ("print.css",))["print.css"]
-    parts = splitting.split(rendered)
     with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(splitting, "PART_CHARACTERS", 0)  # a part per section, however short
+        parts = splitting.split(rendered)
         patch.setattr(paged, "worth_splitting", lambda rendered, parts: not whole)
         book = paged.lay_out(rendered, print_css, dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc), Diagnostics(),
                              pdf=True)
@@ -84,6 +85,7 @@ def test_worker_processes_and_one_process_write_the_same_bytes(tmp_path, monkeyp
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     project = copy_project(PROJECTS / "typography", tmp_path / "book")
     builds = {}
+    monkeypatch.setattr(splitting, "PART_CHARACTERS", 0)
     for name, count in (("forked", 2), ("in-process", 0)):
         monkeypatch.setattr(workers, "workers_wanted", lambda: count)
         assert main(["build", str(project), "--no-cache", "--out", str(tmp_path / name)]) == 0

@@ -76,7 +76,8 @@ def _book(body: str, first: str = "one"):
     return SimpleNamespace(print_html=html, book=SimpleNamespace(chapters=[SimpleNamespace(slug=first)]))
 
 
-def test_split_gives_each_section_a_part_with_ghosts_and_the_links_it_makes_to_others():
+def test_split_gives_each_section_a_part_with_ghosts_and_the_links_it_makes_to_others(monkeypatch):
+    monkeypatch.setattr(splitting, "PART_CHARACTERS", 0)
     rendered = _book('<section class="toc" id="toc"><a href="#two">Two</a></section>\n'
                      '<section class="chapter" id="one"><p id="p1">One <a href="#two">see</a></p></section>\n'
                      '<section class="chapter" id="two"><p>Two <a href="#p1">back</a></p></section>')
@@ -86,6 +87,29 @@ def test_split_gives_each_section_a_part_with_ghosts_and_the_links_it_makes_to_o
     assert parts[1].ids == ("one", "p1")
     assert splitting.LEAD_GHOST in parts[1].html and splitting.TRAIL_GHOST in parts[1].html
     assert splitting.LEAD_GHOST not in parts[0].html and splitting.TRAIL_GHOST not in parts[2].html
+
+
+def test_short_sections_share_a_part_until_it_is_long_enough():
+    sizes = [900, 100, 100, 100, 2000, 300, 300, 300, 300]
+    groups = splitting.grouped(list(range(len(sizes))), sizes, least=500)
+    assert groups == [[0], [1, 2, 3], [4], [5, 6], [7, 8]]
+    assert splitting.grouped(list(range(3)), [10, 10, 10], least=0) == [[0], [1], [2]]
+
+
+def test_an_edit_moves_the_groups_only_after_it():
+    sizes = [100] * 12
+    before = splitting.grouped(list(range(12)), sizes, least=250)
+    sizes[7] = 240
+    after = splitting.grouped(list(range(12)), sizes, least=250)
+    assert before[:2] == after[:2] == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_a_thousand_one_paragraph_chapters_are_a_few_parts():
+    body = "".join(f'<section class="chapter" id="c{number}"><h1>Chapter {number}</h1><p>One short paragraph.</p>'
+                   "</section>" for number in range(1000))
+    parts = splitting.split(_book('<section id="toc"></section>' + body, first="c0"))
+    assert 2 < len(parts) < 100
+    assert [name for part in parts[1:] for name in part.section_ids] == [f"c{number}" for number in range(1000)]
 
 
 def test_a_book_with_text_between_its_sections_is_one_part():

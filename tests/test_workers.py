@@ -141,3 +141,23 @@ def test_a_parent_stopped_mid_layout_leaves_no_worker(tmp_path, stop):
         assert build.returncode == {signal.SIGTERM: 143, signal.SIGINT: 130}[stop]
         assert b"Traceback" not in err
         assert not (project / "build").exists() or not any((project / "build").iterdir())
+
+
+def test_five_hundred_one_paragraph_chapters_build_their_pdf(tmp_path):
+    """The smallest book that once left the forked layout blocked for ever builds, in two workers."""
+    import pikepdf
+    project = copy_project(PROJECTS / "minimal", tmp_path / "book")
+    for path in (project / "manuscript").glob("*.md"):
+        path.unlink()
+    for number in range(1, 501):
+        (project / "manuscript" / f"chapter-{number:03d}.md").write_text(
+            f"---\ntitle: Chapter {number}\n---\n\nThe one paragraph of chapter {number}.\n", encoding="utf-8")
+    environment = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "SOURCE_DATE_EPOCH": "1700000000"}
+    done = subprocess.run([sys.executable, "-c", FORKED_BUILD, "build", str(project), "--no-cache", "--format",
+                           "pdf"], env=environment, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    [pdf] = (project / "build").glob("*.pdf")
+    with pikepdf.open(pdf) as document:
+        titles = [str(item.title) for item in document.open_outline().root]
+        assert len(document.pages) >= 1000  # each chapter opens on a right-hand page
+    assert [title for title in titles if title.startswith("Chapter ")] == [f"Chapter {n}" for n in range(1, 501)]

@@ -11,6 +11,7 @@ twice.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,11 +31,14 @@ class Placement:
     repeat: bool = False
 
 
-def place_message(message: str, book: Book) -> Placement | None:
+def place_message(message: str, book: Book, texts: Mapping[Path, str] | None = None) -> Placement | None:
     """Where ``message`` comes from in the chapters, or None when it names nothing of theirs.
 
     A message that repeats a warning of the book's reading (``book.warnings``) is a ``repeat``.
+    ``texts`` holds the chapters' texts already read (by source path), so that many messages
+    do not read every chapter again each.
     """
+    texts = texts if texts is not None else _ChapterTexts()
     if (missing := NO_ALT.search(message)) and any(
             f"image '{missing['src']}' has no alt text" in problem.message for problem in book.warnings):
         return Placement(None, None, repeat=True)
@@ -43,13 +47,20 @@ def place_message(message: str, book: Book) -> Placement | None:
         anchor = _chapter_anchor(snippet, book)
         if anchor:
             chapter, name = anchor
-            text = read_text(chapter.source)
+            text = texts[chapter.source]
             return Placement(chapter.source, line_of(text, f'"{name}"') or line_of(text, name) or chapter.body_line)
         for chapter in book.chapters:
-            text = read_text(chapter.source)
-            if line := line_of(text, snippet):
+            if line := line_of(texts[chapter.source], snippet):
                 return Placement(chapter.source, line)
     return None
+
+
+class _ChapterTexts(dict):
+    """Chapter texts read on first use."""
+
+    def __missing__(self, path: Path) -> str:
+        self[path] = read_text(path)
+        return self[path]
 
 
 def _chapter_anchor(anchor: str, book: Book):

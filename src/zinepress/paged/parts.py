@@ -2,7 +2,7 @@
 their neighbours. Pure lxml and text: no layout happens here.
 
 The split is at the body's top-level sections: the front matter (everything before the
-first chapter), then one part per section. Each part holds an empty copy ("ghost") of
+first chapter), then one part per section, short sections sharing a part (:func:`grouped`). Each part holds an empty copy ("ghost") of
 the section before it and of the one after it, so selectors such as ``.toc + .chapter``
 and the section's own ``break-before`` behave as in the whole book. This module also
 makes the variants the schedule asks for: a part started on the other side, and a part
@@ -51,7 +51,8 @@ def split(rendered: RenderedBook) -> list[Part]:
     first = next((index for index, section in enumerate(sections) if section.get("id") == chapters[0].slug), None)
     if not first:
         return [split_whole(rendered)]
-    groups = [sections[:first]] + [[section] for section in sections[first:]]
+    groups = [sections[:first]] + grouped(sections[first:], [len(lxml.html.tostring(section))
+                                                               for section in sections[first:]])
     for number, group in enumerate(groups):
         if group[0].get("id") is None:
             group[0].set("id", f"zinepress-part-{number}")
@@ -72,6 +73,30 @@ def split(rendered: RenderedBook) -> list[Part]:
         parts.append(Part(number, html, tuple(element.get("id") for element in group), tuple(links), len(html),
                           ids=ids))
     return parts
+
+
+PART_CHARACTERS = 24_000
+"""Sections shorter than this (in characters of HTML, about four A5 pages) share a part with the
+sections after them until the part is this long: each part costs a layout of its own, so a
+book of a thousand one-paragraph chapters is not a thousand layouts."""
+
+
+def grouped(sections: list, sizes: list[int], least: int | None = None) -> list[list]:
+    """``sections`` in runs of at least ``least`` characters (``PART_CHARACTERS``), in order.
+
+    A section as long stands alone; shorter ones join the run before them until it is long
+    enough, so an edit moves the runs' ends only among the short sections after it.
+    """
+    least = PART_CHARACTERS if least is None else least
+    groups: list[list] = []
+    open_size = least
+    for section, size in zip(sections, sizes):
+        if open_size >= least or size >= least:
+            groups.append([])
+            open_size = 0
+        groups[-1].append(section)
+        open_size += size
+    return groups
 
 
 def split_whole(rendered: RenderedBook) -> Part:

@@ -86,6 +86,7 @@ def report(context: LayoutContext, refused: list[tuple[str, str]], messages: lis
         problems.error(f"'{written}' is not read: {reason}", path, line)
     refused_urls = {url for url, _ in refused}
     seen = set()
+    texts = {source.path: source.text for source in sources}
     for message, reading in messages:
         failed = FAILED_LOAD.search(message)
         if (failed and failed["url"] in refused_urls) or message in seen:
@@ -97,7 +98,7 @@ def report(context: LayoutContext, refused: list[tuple[str, str]], messages: lis
         elif reading is not None:
             at = re.search(r"\bat (\d+):\d+", message)
             diagnostics.warn(f"WeasyPrint: {message}", reading, int(at[1]) if at else None)
-        elif (placed := place_message(message, context.rendered.book)) is not None:
+        elif (placed := place_message(message, context.rendered.book, texts)) is not None:
             if not placed.repeat:
                 diagnostics.warn(f"WeasyPrint: {message}", placed.path, placed.line)
         else:
