@@ -18,6 +18,7 @@ from PIL import Image
 
 from conftest import PROJECTS, ROOT, run
 from zinepress.build import ALL_FORMATS
+from zinepress.paged import book as paged_book
 from zinepress.paged import parts
 from zinepress.writers import WRITERS
 
@@ -186,6 +187,7 @@ def test_editing_one_chapter_lays_out_only_that_chapter(tmp_path, capsys, monkey
 
     monkeypatch.setattr(HTML, "render", counting_render)
     monkeypatch.setattr(parts, "PART_CHARACTERS", 0)  # a part per chapter, however short
+    monkeypatch.setattr(paged_book, "SPLIT_FROM_CHARACTERS", 0)  # in parts, however small the book
     build(capsys, project, tmp_path / "first", *books)
     first = len(log.read_text().splitlines())
     chapter = project / "manuscript/03-closing.md"

@@ -15,6 +15,8 @@ from weasyprint import HTML
 
 from conftest import PROJECTS, ROOT, copy_project, pdf_text, run
 from zinepress.cli import main
+from zinepress.paged import book as paged_book
+from zinepress.paged import parts, workers
 
 MM = 72 / 25.4
 
@@ -248,6 +250,8 @@ def test_layout_is_made_once_for_all_three_pdfs(tmp_path, monkeypatch):
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(HTML, "render", counting_render)
+    monkeypatch.setattr(parts, "PART_CHARACTERS", 0)  # a part per chapter, however short
+    monkeypatch.setattr(paged_book, "SPLIT_FROM_CHARACTERS", 0)  # in parts, however small the book
     counts = []
     for formats in (["pdf"], ["pdf", "print"]):
         log.write_text("")
@@ -256,6 +260,17 @@ def test_layout_is_made_once_for_all_three_pdfs(tmp_path, monkeypatch):
         counts.append(len(log.read_text().splitlines()))
     assert counts[0] == counts[1]
     assert counts[0] >= 2  # the book was laid out in parts
+
+
+def test_a_small_book_is_laid_out_once_whole(tmp_path, monkeypatch):
+    """Below SPLIT_FROM_CHARACTERS the parts would cost more than they save: one layout, no fork."""
+    project = copy_project(PROJECTS / "typography", tmp_path / "book")
+    renders, forks = [], []
+    original = HTML.render
+    monkeypatch.setattr(HTML, "render", lambda self, *a, **k: renders.append(1) or original(self, *a, **k))
+    monkeypatch.setattr(workers, "Stream", lambda *a, **k: forks.append(1))
+    assert main(["build", str(project), "--no-cache", "--format=pdf", "--out", str(tmp_path / "out")]) == 0
+    assert renders == [1] and not forks
 
 
 def test_press_and_zine_are_reproducible(tmp_path, monkeypatch):

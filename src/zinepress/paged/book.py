@@ -107,9 +107,11 @@ def lay_out_parts(context: LayoutContext, pdf: bool, store=None, progress=None) 
     return result
 
 
-SPLIT_FROM_CHARACTERS = 0
+SPLIT_FROM_CHARACTERS = 140_000
 """Print HTML below this size is laid out whole, in this process: forking, the parts' own layouts
-and the join would cost more than they save."""
+and the join would cost more than they save. Measured with ``--format pdf --no-cache`` on two
+CPUs (wall seconds, parts against whole): the review (119,000 characters) 1.20 against 1.04,
+a 30-page book (169,000) 2.58 against 3.24, 60 pages 4.91 against 5.93, 100 pages 7.48 against 9.48."""
 
 
 def worth_splitting(rendered: RenderedBook, parts: list[Part]) -> bool:
