@@ -805,7 +805,10 @@ class TestCacheVerifiesWhatItServes:
         assert [path.name for path in outputs(project)] == [f"{BOOK}.epub"]
         assert epubcheck(project / f"build/{BOOK}.epub") == []
 
-    def test_swapped_and_truncated_layout_parts_never_change_the_pdf(self, tmp_path, capsys):
+    def test_swapped_and_truncated_layout_parts_never_change_the_pdf(self, tmp_path, capsys, monkeypatch):
+        from zinepress.paged import book as paged_book, parts
+        monkeypatch.setattr(parts, "PART_CHARACTERS", 0)  # a part per chapter, however short
+        monkeypatch.setattr(paged_book, "SPLIT_FROM_CHARACTERS", 0)  # in parts, however small the book
         files = {f"manuscript/0{n}-{name}.md": chapter(f"Chapter {name} text.\n", f"title: Part {n}\n")
                  for n, name in ((2, "second"), (3, "third"))}
         project = make_project(tmp_path, files)
@@ -1002,6 +1005,23 @@ def big_chapter() -> str:
 def zinepress_processes(project: Path) -> list[str]:
     found = subprocess.run(["pgrep", "-f", f"zinepress build {project}"], capture_output=True, text=True)
     return found.stdout.split()
+
+
+def test_a_sigterm_that_lands_in_a_finalizer_still_stops_the_build():
+    """Python drops an exception raised in ``__del__``: the stop is sent again once it has run."""
+    from zinepress.build import Terminated, terminated_as_interrupt
+
+    class SignalledWhileCollected:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGTERM)
+            sum(range(10_000))  # the handler runs here, inside the finalizer
+
+    deadline = time.monotonic() + 5
+    with pytest.raises(Terminated), terminated_as_interrupt():
+        SignalledWhileCollected()
+        while time.monotonic() < deadline:
+            time.sleep(0.001)
+    assert time.monotonic() < deadline
 
 
 class TestSignalsAndLeftovers:

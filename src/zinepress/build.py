@@ -160,9 +160,12 @@ def output_folder(project: Path, out: Path | None) -> Path:
 
 @contextmanager
 def terminated_as_interrupt():
-    """While the block runs, SIGTERM raises :class:`Terminated` in this process (the main thread only).
+    """While the block runs, SIGTERM raises :class:`Terminated` and SIGINT KeyboardInterrupt in this
+    process (the main thread only).
 
-    Processes forked meanwhile (the layout's workers) keep the default: they just stop.
+    Processes forked meanwhile (the layout's workers) keep the default: they just stop. A signal
+    that arrives while a finalizer (``__del__``) runs is sent again a moment later, since Python
+    prints and drops any exception raised there, and the build would go on.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -174,13 +177,30 @@ def terminated_as_interrupt():
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return
-        raise Terminated()
+        if _in_finalizer(frame):
+            threading.Timer(FINALIZER_RETRY_SECONDS, os.kill, (owner, signum)).start()
+            return
+        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
 
-    previous = signal.signal(signal.SIGTERM, terminate)
+    stopping = [signal.SIGTERM] + [signal.SIGINT] * (signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+    previous = {signum: signal.signal(signum, terminate) for signum in stopping}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+FINALIZER_RETRY_SECONDS = 0.02
+
+
+def _in_finalizer(frame) -> bool:
+    """Whether ``frame`` runs inside a ``__del__`` method, where a raised exception is dropped."""
+    while frame is not None:
+        if frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
 
 
 @contextmanager

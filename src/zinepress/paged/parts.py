@@ -1,12 +1,13 @@
-"""The print HTML → parts: whole HTML documents of one section each, with empty "ghosts" of
-their neighbours. Pure lxml and text: no layout happens here.
+"""The print HTML → parts: whole HTML documents of one section each (or of a run of short
+ones), with empty "ghosts" of their neighbours. Pure lxml and text: no layout happens here.
 
-The split is at the body's top-level sections: the front matter (everything before the
-first chapter), then one part per section, short sections sharing a part (:func:`grouped`). Each part holds an empty copy ("ghost") of
-the section before it and of the one after it, so selectors such as ``.toc + .chapter``
-and the section's own ``break-before`` behave as in the whole book. This module also
-makes the variants the schedule asks for: a part started on the other side, and a part
-with placeholder pages that carry the page numbers of the targets it links to.
+The split is at the body's top-level sections: the front matter (everything before the first
+chapter), then one part per section, short sections sharing a part (:func:`grouped`). Each
+part holds an empty copy ("ghost") of the section before it and of the one after it, so
+selectors such as ``.toc + .chapter`` and the section's own ``break-before`` behave as in
+the whole book. This module also makes the variants the schedule asks for: a part started on
+the other side, and a part with placeholder pages that carry the page numbers of the targets
+it links to.
 """
 
 from __future__ import annotations
