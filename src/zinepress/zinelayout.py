@@ -15,9 +15,12 @@ page 2 is left blank so the interior starts on page 3, and the cover sheet takes
 2 and the colophon.
 
 The body size (and, for a short text, the leading) is fitted to the page count by
-:mod:`.zinefit`; each setting is laid out at most once per build. Only WeasyPrint's public
-API is used (``HTML``, ``CSS``, ``render``, ``write_pdf``), taken from the paged package's
-adapter, with the project-confined URL fetcher and the log capture of the print layout.
+:mod:`.zinefit`, which lays out as few settings as it can, each at most once per build: each
+layout tells it the page count, how far the text reaches into its last page and how tall the
+text is, from which it predicts the other settings. WeasyPrint's public API is used
+(``HTML``, ``CSS``, ``render``, ``write_pdf``), taken from the paged package's adapter with the
+project-confined URL fetcher and the log capture of the print layout; how full a page is
+(:func:`.paged.weasy.flow_fill`) the adapter reads from the page's boxes.
 """
 
 from __future__ import annotations
@@ -34,8 +37,8 @@ from .render import RenderedBook
 from .writers.base import BuildSession
 from .paged.context import writer_context
 from .paged.watch import watched
-from .paged.weasy import CSS, HTML
-from .zinefit import Fit, NoFit, Search, Setting, setting_grid
+from .paged.weasy import CSS, HTML, flow_fill
+from .zinefit import Fit, NoFit, Pages, Search, Setting, setting_grid
 from .zinesettings import ZineSettings
 
 ZINE_STYLESHEETS = ("print.css", "zine.css")  # zine.css on top of print.css
@@ -157,10 +160,14 @@ class ZineLayout:
             self.warnings[setting] = quiet.diagnostics
         return self.documents[setting]
 
-    def count(self, setting: Setting) -> int:
-        """The pages the booklet's count covers at ``setting``: all, or the interior for a separate cover."""
-        pages = len(self.document(setting).pages)
-        return pages - 3 if self.settings.cover == "separate" else pages
+    def measure(self, setting: Setting) -> Pages:
+        """The pages the booklet's count covers at ``setting`` (all, or the interior for a separate cover),
+        how far the text reaches into the last of them, and the height of the text in pages."""
+        pages = self.document(setting).pages
+        separate = self.settings.cover == "separate"
+        count = len(pages) - 3 if separate else len(pages)
+        fills = [flow_fill(page) for page in pages[2 if separate else 1:-1]]  # after the cover, before the colophon
+        return Pages(count, count - 1 + (fills[-1] if fills else 1.0), sum(fills))
 
     def fit(self) -> Fit:
         """The body size and page count, as ``[zine] pages`` asks; an error at its line when none fits."""
@@ -168,7 +175,7 @@ class ZineLayout:
         low, high = settings.fit
         mini = settings.format == "mini"
         grid = setting_grid(low, high, BASE_LEADING, WIDEST_LEADING)
-        search = Search(self.count, grid, multiple=8 if mini else 4, minimum=8 if mini else 4)
+        search = Search(self.measure, grid, multiple=8 if mini else 4, minimum=8 if mini else 4)
         try:
             if mini:
                 return search.exactly(8)

@@ -29,7 +29,8 @@ GENERATED = ("::before", "::after", "::marker", "::footnote-call", "::footnote-m
 VERSION = weasyprint.__version__
 
 __all__ = ["CSS", "HTML", "LOGGER", "URLFetcher", "URLFetcherResponse", "VERSION", "check_internals",
-           "content_boxes", "folio_style", "is_image", "is_missing_target", "margin_box_records", "page_counter_changes", "page_side",
+           "content_boxes", "flow_fill", "folio_style", "is_image", "is_missing_target", "margin_box_records",
+           "page_counter_changes", "page_side",
            "remake_margin_boxes", "replaced_boxes", "root_element", "srgb_profile"]
 
 _records: contextvars.ContextVar[list | None] = contextvars.ContextVar("zinepress_margin_records", default=None)
@@ -49,7 +50,8 @@ def check_internals() -> None:
               "weasyprint.formatting_structure.boxes.MarginBox": getattr(boxes, "MarginBox", None),
               "weasyprint.formatting_structure.boxes.TextBox": getattr(boxes, "TextBox", None),
               "weasyprint.formatting_structure.boxes.ReplacedBox": getattr(boxes, "ReplacedBox", None),
-              "weasyprint.formatting_structure.boxes.BlockBox": getattr(boxes, "BlockBox", None)}
+              "weasyprint.formatting_structure.boxes.BlockBox": getattr(boxes, "BlockBox", None),
+              "weasyprint.formatting_structure.boxes.LineBox": getattr(boxes, "LineBox", None)}
     missing = [name for name, value in wanted.items() if value is None]
     if missing:
         raise WeasyPrintChanged(f"WeasyPrint {VERSION} lacks {', '.join(missing)}, which zinepress's layout "
@@ -144,6 +146,19 @@ def content_boxes(page):
     for child in page._page_box.children:
         if isinstance(child, boxes.BlockBox) and child.element_tag == "html":
             yield from walk(child)
+
+
+def flow_fill(page) -> float:
+    """How far down its text area the page's main flow reaches: 0 (nothing on it) to 1 (to the foot)."""
+    page_box = page._page_box
+    top, height = page_box.content_box_y(), page_box.height
+    bottom = top
+    for child in page_box.children:
+        if isinstance(child, boxes.BlockBox) and child.element_tag == "html":
+            for box in child.descendants():
+                if isinstance(box, (boxes.LineBox, boxes.ReplacedBox)):
+                    bottom = max(bottom, box.position_y + box.margin_height())
+    return min(1.0, max(0.0, (bottom - top) / height)) if height > 0 else 1.0
 
 
 def root_element(page):
