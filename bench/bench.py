@@ -9,7 +9,10 @@ For each size it times, with the zinepress of this checkout:
   * ``zinepress build --format epub`` alone, from a cold cache (it lays out the print
     edition too, for the EPUB's page list);
   * a rebuild with nothing changed (the cache answers);
-  * a rebuild after editing one chapter;
+  * a rebuild after editing one chapter (every format: the zine, its text running on from
+    chapter to chapter, is laid out anew whole);
+  * the same for the editions laid out part by part (``epub``, ``pdf``, ``print``): a rebuild
+    after editing one chapter, then a build of them from a cold cache;
 and, in the same run, the same content through ``pandoc`` to EPUB, and ``pandoc`` to
 standalone HTML (a bare template, without pandoc's own CSS) then the ``weasyprint`` command
 to PDF with zinepress's default print stylesheet and trim, so both lay out alike. It prints the figures and their ratios.
@@ -389,6 +392,9 @@ def run_size(size: str, workdir: Path, repeat: int) -> dict[str, Figure | int]:
     results["pages"] = page_count(project / "build" / f"{slug}.pdf")
     results["no-change rebuild"] = best(zinepress(project), project, env, repeat)
     results["one-chapter rebuild"] = best(zinepress(project), project, env, repeat, edit)
+    paged = [argument for name in PAGED_FORMATS for argument in ("--format", name)]
+    results["paged, one-chapter rebuild"] = best(zinepress(project, *paged), project, env, repeat, edit)
+    results["paged editions"] = best(zinepress(project, *paged), project, env, repeat, cold)
 
     source = pandoc_source(project)
     out = workdir / f"pandoc-{pages}"
@@ -412,6 +418,7 @@ def run_size(size: str, workdir: Path, repeat: int) -> dict[str, Figure | int]:
     return results
 
 
+PAGED_FORMATS = ("epub", "pdf", "print")  # the editions laid out part by part (the zine is laid out whole)
 GOALS = {"review": 1.5, "zine": 1.5, "200": 0.7}  # all formats / (pandoc html + weasyprint), issue 20
 
 
@@ -442,6 +449,10 @@ def report(size: str, results: dict[str, Figure | int]) -> None:
     chapter = results["one-chapter rebuild"]
     print(f"  one-chapter rebuild / all formats, time           "
           f"{chapter.seconds / full.seconds:5.2f}  [{chapter.cpu / full.cpu:4.2f}]  (goal < 0.5)")
+    paged = results["paged, one-chapter rebuild"]
+    print(f"  paged one-chapter rebuild / paged editions, time  "
+          f"{paged.seconds / results['paged editions'].seconds:5.2f}  "
+          f"[{paged.cpu / results['paged editions'].cpu:4.2f}]  (goal < 0.5; epub, pdf and print)")
     print(f"  no-change rebuild, seconds                        "
           f"{results['no-change rebuild'].seconds:5.2f}  (goal < 0.5)")
     print(f"  all formats, seconds per PDF page                 {full.seconds / results['pages']:5.3f}")
