@@ -236,16 +236,21 @@ def chapter_text(rng: random.Random, number: int, words: int, images: Path, chap
     return f"---\ntitle: {title}\n---\n\n" + "\n\n".join(blocks + notes) + "\n"
 
 
+def write_book_toml(manuscript: Path, title: str, serial: str) -> None:
+    """The generated books' book.toml: A5, slug ``bench``, an identifier ending in ``serial``."""
+    (manuscript / "book.toml").write_text(
+        f'title = "{title}"\nauthors = ["Bench Mark"]\nlanguage = "en"\n'
+        f'identifier = "urn:uuid:00000000-0000-4000-{serial}"\nslug = "bench"\n\n[print]\ntrim = "A5"\n',
+        encoding="utf-8")
+
+
 def make_project(folder: Path, pages: int) -> Path:
     """A zinepress project of about ``pages`` A5 pages: one chapter per ~10 pages."""
     rng = random.Random(f"zinepress-bench-{pages}")
     manuscript = folder / "manuscript"
     images = manuscript / "images"
     images.mkdir(parents=True)
-    (manuscript / "book.toml").write_text(
-        f'title = "Benchmark, {pages} pages"\nauthors = ["Bench Mark"]\nlanguage = "en"\n'
-        f'identifier = "urn:uuid:00000000-0000-4000-8000-{pages:012d}"\nslug = "bench"\n\n[print]\ntrim = "A5"\n',
-        encoding="utf-8")
+    write_book_toml(manuscript, f"Benchmark, {pages} pages", f"8000-{pages:012d}")
     chapters = max(1, round(pages / 10))
     for number in range(1, chapters + 1):
         text = chapter_text(rng, number, pages * WORDS_PER_PAGE // chapters, images, chapters)
@@ -257,10 +262,7 @@ def make_many_chapters(folder: Path, chapters: int) -> Path:
     """A book of ``chapters`` one-paragraph chapters, each linking to the next: the most parts, the least text."""
     manuscript = folder / "manuscript"
     manuscript.mkdir(parents=True)
-    (manuscript / "book.toml").write_text(
-        f'title = "Benchmark, {chapters} chapters"\nauthors = ["Bench Mark"]\nlanguage = "en"\n'
-        f'identifier = "urn:uuid:00000000-0000-4000-8001-{chapters:012d}"\nslug = "bench"\n\n[print]\ntrim = "A5"\n',
-        encoding="utf-8")
+    write_book_toml(manuscript, f"Benchmark, {chapters} chapters", f"8001-{chapters:012d}")
     for number in range(1, chapters + 1):
         following = number % chapters + 1
         (manuscript / f"{number:04d}-chapter-{number}.md").write_text(
@@ -278,10 +280,7 @@ def make_zine(folder: Path) -> Path:
     manuscript = folder / "manuscript"
     images = manuscript / "images"
     images.mkdir(parents=True)
-    (manuscript / "book.toml").write_text(
-        'title = "Benchmark zine"\nauthors = ["Bench Mark"]\nlanguage = "en"\n'
-        'identifier = "urn:uuid:00000000-0000-4000-8000-000000002000"\nslug = "bench"\n\n[print]\ntrim = "A5"\n',
-        encoding="utf-8")
+    write_book_toml(manuscript, "Benchmark zine", "8000-000000002000")
     for number in range(1, 5):
         text = chapter_text(rng, number, ZINE_WORDS // 4, images)
         (manuscript / f"{number:03d}-chapter-{number}.md").write_text(text, encoding="utf-8")

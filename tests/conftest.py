@@ -39,6 +39,14 @@ def bundled(tmp_path) -> Path:
     return copy_project(ROOT, tmp_path / "bundled")
 
 
+@pytest.fixture
+def in_parts(monkeypatch) -> None:
+    """Lay every book out in parts, a part per chapter, however small the book and short its chapters."""
+    from zinepress.paged import book, parts
+    monkeypatch.setattr(parts, "PART_CHARACTERS", 0)
+    monkeypatch.setattr(book, "SPLIT_FROM_CHARACTERS", 0)
+
+
 def run(argv: list[str], capsys) -> tuple[int, str, str]:
     """Run the command line in-process: exit code, stdout, stderr."""
     code = main(argv)

@@ -18,8 +18,6 @@ from PIL import Image
 
 from conftest import PROJECTS, ROOT, run
 from zinepress.build import ALL_FORMATS
-from zinepress.paged import book as paged_book
-from zinepress.paged import parts
 from zinepress.writers import WRITERS
 
 PRINT_CSS = """@page { margin: 15mm; @bottom-center { content: counter(page); } }
@@ -170,7 +168,7 @@ def test_verbose_shows_a_cached_build_as_read_then_restore(project, tmp_path, ca
     assert stages == ["read", "render", "layout", "epub"], err  # the EPUB's page list needs the layout
 
 
-def test_editing_one_chapter_lays_out_only_that_chapter(tmp_path, capsys, monkeypatch):
+def test_editing_one_chapter_lays_out_only_that_chapter(tmp_path, capsys, monkeypatch, in_parts):
     """The per-part layout cache: the other chapters, the contents and the colophon are reused. (The zine
     has a layout of its own, made anew for each build: it is left out here.)"""
     books = ("--format", "epub", "--format", "pdf", "--format", "print")
@@ -186,8 +184,6 @@ def test_editing_one_chapter_lays_out_only_that_chapter(tmp_path, capsys, monkey
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(HTML, "render", counting_render)
-    monkeypatch.setattr(parts, "PART_CHARACTERS", 0)  # a part per chapter, however short
-    monkeypatch.setattr(paged_book, "SPLIT_FROM_CHARACTERS", 0)  # in parts, however small the book
     build(capsys, project, tmp_path / "first", *books)
     first = len(log.read_text().splitlines())
     chapter = project / "manuscript/03-closing.md"

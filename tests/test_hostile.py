@@ -805,10 +805,7 @@ class TestCacheVerifiesWhatItServes:
         assert [path.name for path in outputs(project)] == [f"{BOOK}.epub"]
         assert epubcheck(project / f"build/{BOOK}.epub") == []
 
-    def test_swapped_and_truncated_layout_parts_never_change_the_pdf(self, tmp_path, capsys, monkeypatch):
-        from zinepress.paged import book as paged_book, parts
-        monkeypatch.setattr(parts, "PART_CHARACTERS", 0)  # a part per chapter, however short
-        monkeypatch.setattr(paged_book, "SPLIT_FROM_CHARACTERS", 0)  # in parts, however small the book
+    def test_swapped_and_truncated_layout_parts_never_change_the_pdf(self, tmp_path, capsys, in_parts):
         files = {f"manuscript/0{n}-{name}.md": chapter(f"Chapter {name} text.\n", f"title: Part {n}\n")
                  for n, name in ((2, "second"), (3, "third"))}
         project = make_project(tmp_path, files)

@@ -15,8 +15,7 @@ from weasyprint import HTML
 
 from conftest import PROJECTS, ROOT, copy_project, pdf_text, run
 from zinepress.cli import main
-from zinepress.paged import book as paged_book
-from zinepress.paged import parts, workers
+from zinepress.paged import workers
 
 MM = 72 / 25.4
 
@@ -237,7 +236,7 @@ def test_low_resolution_image_is_named_in_a_warning(typography):
     assert len(warnings) == 1 and "images/small.png" in warnings[0] and "warning" in warnings[0], errors
 
 
-def test_layout_is_made_once_for_all_three_pdfs(tmp_path, monkeypatch):
+def test_layout_is_made_once_for_all_three_pdfs(tmp_path, monkeypatch, in_parts):
     """Each part of the book is laid out once, however many PDFs are made from it (workers included).
     The zine is not made from it: it has a layout of its own (test_zine)."""
     project = copy_project(PROJECTS / "typography", tmp_path / "book")
@@ -250,8 +249,6 @@ def test_layout_is_made_once_for_all_three_pdfs(tmp_path, monkeypatch):
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(HTML, "render", counting_render)
-    monkeypatch.setattr(parts, "PART_CHARACTERS", 0)  # a part per chapter, however short
-    monkeypatch.setattr(paged_book, "SPLIT_FROM_CHARACTERS", 0)  # in parts, however small the book
     counts = []
     for formats in (["pdf"], ["pdf", "print"]):
         log.write_text("")

@@ -97,29 +97,34 @@ def _running(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def _long_project(tmp_path) -> Path:
+def _project_of(tmp_path, chapters: dict[str, str]) -> Path:
+    """The minimal fixture with ``chapters`` (file name → text) in place of its own."""
     project = copy_project(PROJECTS / "minimal", tmp_path / "book")
     for path in (project / "manuscript").glob("*.md"):
         path.unlink()
-    paragraph = "A sentence of the long book, laid out by two workers while the parent waits. " * 12
-    for number in range(1, 41):
-        body = "\n\n".join([paragraph] * 14)
-        (project / "manuscript" / f"{number:02d}-part-{number}.md").write_text(
-            f"---\ntitle: Part {number}\n---\n\n{body}\n", encoding="utf-8")
+    for name, text in chapters.items():
+        (project / "manuscript" / name).write_text(text, encoding="utf-8")
     return project
+
+
+def _long_project(tmp_path) -> Path:
+    paragraph = "A sentence of the long book, laid out by two workers while the parent waits. " * 12
+    body = "\n\n".join([paragraph] * 14)
+    return _project_of(tmp_path, {f"{number:02d}-part-{number}.md": f"---\ntitle: Part {number}\n---\n\n{body}\n"
+                                  for number in range(1, 41)})
 
 
 FORKED_BUILD = ("import sys\nfrom zinepress.paged import workers\nworkers.workers_wanted = lambda: 2\n"
                 "from zinepress.cli import main\nsys.exit(main(sys.argv[1:]))\n")
+ENVIRONMENT = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "SOURCE_DATE_EPOCH": "1700000000"}
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the layout forks workers only on Linux")
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=["kill", "term", "int"])
 def test_a_parent_stopped_mid_layout_leaves_no_worker(tmp_path, stop):
     project = _long_project(tmp_path)
-    environment = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "SOURCE_DATE_EPOCH": "1700000000"}
     build = subprocess.Popen([sys.executable, "-c", FORKED_BUILD, "build", str(project), "--no-cache",
-                              "--format", "pdf"], env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                              "--format", "pdf"], env=ENVIRONMENT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 120
         while len(_children(build.pid)) < 2 and build.poll() is None and time.monotonic() < deadline:
@@ -146,15 +151,10 @@ def test_a_parent_stopped_mid_layout_leaves_no_worker(tmp_path, stop):
 def test_five_hundred_one_paragraph_chapters_build_their_pdf(tmp_path):
     """The smallest book that once left the forked layout blocked for ever builds, in two workers."""
     import pikepdf
-    project = copy_project(PROJECTS / "minimal", tmp_path / "book")
-    for path in (project / "manuscript").glob("*.md"):
-        path.unlink()
-    for number in range(1, 501):
-        (project / "manuscript" / f"chapter-{number:03d}.md").write_text(
-            f"---\ntitle: Chapter {number}\n---\n\nThe one paragraph of chapter {number}.\n", encoding="utf-8")
-    environment = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "SOURCE_DATE_EPOCH": "1700000000"}
+    project = _project_of(tmp_path, {f"chapter-{number:03d}.md": f"---\ntitle: Chapter {number}\n---\n\n"
+                                     f"The one paragraph of chapter {number}.\n" for number in range(1, 501)})
     done = subprocess.run([sys.executable, "-c", FORKED_BUILD, "build", str(project), "--no-cache", "--format",
-                           "pdf"], env=environment, capture_output=True, text=True, timeout=600)
+                           "pdf"], env=ENVIRONMENT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     [pdf] = (project / "build").glob("*.pdf")
     with pikepdf.open(pdf) as document:

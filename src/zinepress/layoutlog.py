@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import line_of
-from .manuscript import Book, read_text
+from .manuscript import Book
 
 QUOTED = re.compile(r"\"([^\"\n]+)\"|'([^'\n]+)'|`([^`\n]+)`")
 NO_ALT = re.compile(r'Image "(?P<src>[^"]+)" has no required alt description')
@@ -31,14 +31,13 @@ class Placement:
     repeat: bool = False
 
 
-def place_message(message: str, book: Book, texts: Mapping[Path, str] | None = None) -> Placement | None:
+def place_message(message: str, book: Book, texts: Mapping[Path, str]) -> Placement | None:
     """Where ``message`` comes from in the chapters, or None when it names nothing of theirs.
 
     A message that repeats a warning of the book's reading (``book.warnings``) is a ``repeat``.
     ``texts`` holds the chapters' texts already read (by source path), so that many messages
     do not read every chapter again each.
     """
-    texts = texts if texts is not None else _ChapterTexts()
     if (missing := NO_ALT.search(message)) and any(
             f"image '{missing['src']}' has no alt text" in problem.message for problem in book.warnings):
         return Placement(None, None, repeat=True)
@@ -53,14 +52,6 @@ def place_message(message: str, book: Book, texts: Mapping[Path, str] | None = N
             if line := line_of(texts[chapter.source], snippet):
                 return Placement(chapter.source, line)
     return None
-
-
-class _ChapterTexts(dict):
-    """Chapter texts read on first use."""
-
-    def __missing__(self, path: Path) -> str:
-        self[path] = read_text(path)
-        return self[path]
 
 
 def _chapter_anchor(anchor: str, book: Book):
