@@ -138,3 +138,12 @@ def test_a_bare_page_count_is_enough_to_search_on():
                 assert best is None
                 continue
             assert GRID.index(fit.setting) > best - CLOSE_STEPS and len(laid_out) <= 6, (words, pages, laid_out)
+
+
+def test_a_long_zine_keeps_its_few_blank_pages_rather_than_be_laid_out_again():
+    count, laid_out = pages_for(21_000)  # 94 pages at 11.5pt: 96 with two blank, 1/48 of them
+    fit = Search(count, GRID).auto()
+    assert (fit.pages, fit.blanks, fit.setting) == (96, 2, Setting(11.5, 1.32)) and len(laid_out) == 1
+    count, laid_out = pages_for(4_500)  # 22 pages: 24 with two blank, 1/12 of them, are filled
+    fit = Search(count, GRID).auto()
+    assert fit.pages in (20, 24) and fit.blanks <= 1 and len(laid_out) > 1

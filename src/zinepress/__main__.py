@@ -1,5 +1,5 @@
 """``python -m zinepress``: the same as the ``zinepress`` command."""
 
-from .cli import main
+from .cli import run
 
-raise SystemExit(main())
+run()

@@ -16,6 +16,7 @@ Ctrl-C does, cleaning its staging folder.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -285,12 +286,36 @@ def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, st
         diagnostics.warn(f"the generated cover cannot show {rendered.cover.missing[:12]!r}: its fonts have no "
                          "glyphs for them (install a font for that script, such as a Noto font, or name your own "
                          "cover in book.toml)", config.path, setting_line(config, "title"))
-    laid_out = None
-    if laying_out:
-        with stages.stage("layout"):
-            laid_out = _lay_out(rendered, stylesheets["print.css"], date, diagnostics, writers, store, stages)
-    session = BuildSession(rendered, date, diagnostics, options.formats, stylesheets, laid_out, store)
+    session = BuildSession(rendered, date, diagnostics, options.formats, stylesheets, None, store)
+    ahead = _start_ahead(writers, rendered, session) if laying_out else {}
+    try:
+        laid_out = None
+        if laying_out:
+            with stages.stage("layout"):
+                laid_out = _lay_out(rendered, stylesheets["print.css"], date, diagnostics, writers, store, stages)
+        session = dataclasses.replace(session, laid_out=laid_out, ahead=ahead)
+        return _write_and_publish(options, writers, rendered, out, session, (store, key, reads), stages)
+    finally:
+        for pending in ahead.values():
+            pending.close(abort=True)
 
+
+def _start_ahead(writers: list[Writer], rendered: RenderedBook, session: BuildSession) -> dict:
+    """The writers' ahead jobs, each started in a process of its own beside the layout, when there is a
+    CPU to spare and this process may fork (else the writers do that work when they run)."""
+    from .paged.workers import Beside, workers_wanted
+    if workers_wanted() < 2:
+        return {}
+    jobs = {writer.name: writer.ahead(rendered, session) for writer in writers}
+    return {name: Beside(job) for name, job in jobs.items() if job is not None}
+
+
+def _write_and_publish(options: BuildOptions, writers: list[Writer], rendered: RenderedBook, out: Path,
+                       session: BuildSession, caching: tuple, stages: Progress) -> BuildResult:
+    """Run the writers into a staging folder, store their files in the cache (if the inputs did not change
+    meanwhile) and publish them into ``out``."""
+    store, key, reads = caching
+    diagnostics = session.diagnostics
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     staging = new_staging(out)

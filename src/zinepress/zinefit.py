@@ -18,6 +18,11 @@ setting that overflows, the most text the bracket allows, which often fills that
 Settings already laid out (for another count) bound the search before any new one is; after three probes every other one halves the bracket, so the search stays
 logarithmic however wrong the prediction. Each setting is laid out at most once (the
 caller's ``count_at`` is memoised here).
+
+A long zine is not fitted: when the blank pages left at the largest size are at most
+``BLANK_SHARE`` of the count (two of 64 pages, three of 96), they stay, as the notes pages
+at the end of a book do, since each further layout of such a text costs as much as
+the print edition's.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ GROWTH = 0.75  # the text's height grows about as the setting's weight to this p
 BELOW_PREDICTION = 1  # steps below the predicted largest fit that a probe is put, to bracket it with one more
 BLANK_PROBES = 2  # probes above a fit that leaves a page blank, for one that fills it
 MODEL_PROBES = 3  # probes put where the prediction says before every other one halves the bracket
+BLANK_SHARE = 1 / 32  # blank pages a long zine keeps rather than be laid out again to fill them
 
 
 @dataclass(frozen=True)
@@ -128,11 +134,12 @@ class Search:
     def auto(self) -> Fit:
         """The smallest page count that the text fills at the largest size, else the next smaller one
         (the type set smaller), else that count filled by opening the leading; when none can be
-        filled, the count at the largest size with its blank pages."""
+        filled, or the blank pages are few beside the count (``BLANK_SHARE``), the count at the
+        largest size with its blank pages."""
         base = self.base_top()
         most = self.count(base)
         pages = max(self.minimum, -(-most // self.multiple) * self.multiple)
-        if most >= pages - 1:
+        if most >= pages - 1 or pages - most <= pages * BLANK_SHARE:
             return Fit(self.settings[base], most, pages)
         counts = ([pages - self.multiple] if pages - self.multiple >= self.minimum else []) + \
             ([pages] if base < len(self.settings) - 1 else [])

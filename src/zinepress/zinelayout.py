@@ -25,6 +25,7 @@ project-confined URL fetcher and the log capture of the print layout; how full a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from html import escape
 
 import lxml.html
 
-from .errors import Diagnostics, ProjectError
+from .errors import Diagnostics, Problem, ProjectError
 from .render import RenderedBook
 from .writers.base import BuildSession
 from .paged.context import writer_context
@@ -220,14 +221,29 @@ def _counts_phrase(counts: tuple[int, ...]) -> str:
 
 def zine_pages(rendered: RenderedBook, session: BuildSession) -> ZinePages:
     """The zine's pages, fitted to the count (once per build); the chosen layout's warnings are counted."""
-    layout = ZineLayout(rendered, session)
+    pages, warnings = zine_pages_apart(rendered, session)
+    add_warnings(session, warnings)
+    return pages
+
+
+def zine_pages_apart(rendered: RenderedBook, session: BuildSession) -> tuple[ZinePages, list[Problem]]:
+    """The zine's pages and the warnings of their layout, the session's own left untouched (a job that
+    may run in another process: both pickle)."""
+    apart = dataclasses.replace(session, diagnostics=Diagnostics())
+    layout = ZineLayout(rendered, apart)
     fit = layout.fit()
     pdf = layout.pdf(fit.setting)
+    pages = ZinePages(pdf, fit, layout.geometry, len(layout.document(fit.setting).pages))
+    return pages, [*apart.diagnostics.warnings, *layout.warnings[fit.setting].warnings]
+
+
+def add_warnings(session: BuildSession, warnings: list[Problem]) -> None:
+    """Count ``warnings`` in the session's, each once."""
     known = {(p.message, p.path, p.line) for p in session.diagnostics.warnings}
-    for problem in layout.warnings[fit.setting].warnings:
+    for problem in warnings:
         if (problem.message, problem.path, problem.line) not in known:
+            known.add((problem.message, problem.path, problem.line))
             session.diagnostics.warnings.append(problem)
-    return ZinePages(pdf, fit, layout.geometry, len(layout.document(fit.setting).pages))
 
 
 def instructions_pdf(rendered: RenderedBook, session: BuildSession, steps: tuple[str, ...],

@@ -12,6 +12,9 @@ for a worker busy laying out, which reads its pipe next. Each worker holds only 
 two pipe ends and dies with its parent (``PR_SET_PDEATHSIG``, and end-of-file on its
 pipe down); the parent stops and reaps its workers on any way out (an exception,
 Ctrl-C, ``SIGTERM``).
+
+:class:`Beside` runs one other job the same way, in one forked process next to the
+layout (the zine's own layouts); the parent takes its result when the writer needs it.
 """
 
 from __future__ import annotations
@@ -139,6 +142,70 @@ class Stream:
         for up in self.ups:
             up.close()
         self.downs, self.ups, self.processes, self.readers = [], [], [], []
+
+
+class Beside:
+    """``job()`` run in a forked process next to this one; :meth:`result` returns what it returned.
+
+    The job's result must pickle. A :class:`ProjectError` it raises is raised again by
+    :meth:`result`, with its problems; anything else is a bug, raised as a RuntimeError with
+    the child's traceback. The child sends one message and exits, so it may wait to send
+    until the parent asks; :meth:`close` (also called by :meth:`result`) reaps it.
+    """
+
+    def __init__(self, job):
+        fork = multiprocessing.get_context("fork")
+        up_read, up_write = fork.Pipe(duplex=False)
+        self.process = fork.Process(target=_run_beside, args=(job, up_write, up_read, os.getpid()), daemon=True)
+        self.process.start()
+        up_write.close()
+        self.up = up_read
+
+    def result(self):
+        """The job's result, once it is done (it raises what the job raised)."""
+        try:
+            message = self.up.recv_bytes()
+        except (EOFError, OSError):
+            message = None
+        self.close()
+        if message is None:
+            raise RuntimeError("a process laying out beside the build stopped unexpectedly")
+        kind, value = pickle.loads(message)
+        if kind == "error":
+            raise ProjectError("", problems=value)
+        if kind == "crash":
+            raise RuntimeError(value)
+        return value
+
+    def close(self, abort: bool = False) -> None:
+        """Stop the process (at once when ``abort``) and reap it."""
+        if self.process is None:
+            return
+        if abort:
+            self.process.kill()
+        self.process.join(timeout=STOP_SECONDS)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.up.close()
+        self.process = None
+
+
+def _run_beside(job, up, theirs, parent: int) -> None:
+    """The child of :class:`Beside`: run the job and send its result, its problems or its traceback."""
+    _die_with(parent)
+    theirs.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it stops this process
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    logging.getLogger("weasyprint").propagate = False
+    try:
+        _report(up, ("done", job()))
+    except ProjectError as error:
+        _report(up, ("error", error.problems))
+    except BaseException:  # noqa: BLE001 - reported to the parent, which raises it as a bug
+        _report(up, ("crash", traceback.format_exc()))
+    finally:
+        os._exit(0)
 
 
 def _die_with(parent: int) -> None:

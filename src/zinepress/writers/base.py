@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -37,6 +38,11 @@ class Writer:
     def write(self, rendered: RenderedBook, folder: Path, session: "BuildSession") -> Path:
         raise NotImplementedError
 
+    def ahead(self, rendered: RenderedBook, session: "BuildSession") -> Callable[[], object] | None:
+        """Work of this writer that needs neither the layout nor the other writers, as a job whose
+        result pickles, to be run beside them (``session.ahead[name]`` holds it then); None if none."""
+        return None
+
 
 @dataclass(frozen=True)
 class Written:
@@ -58,3 +64,4 @@ class BuildSession:
     stylesheets: dict[str, Stylesheet] = field(default_factory=dict)
     laid_out: LaidOutBook | None = None
     store: object = None  # the project's BuildCache, when caching is on
+    ahead: dict[str, object] = field(default_factory=dict)  # writer name → its ahead job running (a Beside)

@@ -12,6 +12,7 @@ true``, onto one last page. A booklet thicker than a stapler closes gives a warn
 
 from __future__ import annotations
 
+import functools
 from io import BytesIO
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from .. import imposition
 from ..atomic import write_atomically
 from ..printing import INFO_KEY, Printing, steps
 from ..render import RenderedBook
-from ..zinelayout import ZinePages, instructions_pdf, sheet_side, zine_pages
+from ..zinelayout import ZinePages, add_warnings, instructions_pdf, sheet_side, zine_pages, zine_pages_apart
 from ..zinesettings import SADDLE_STITCH_MM, ZineSettings
 from .base import BuildSession, Writer
 
@@ -73,7 +74,12 @@ class ZineWriter(Writer):
 
     def write(self, rendered: RenderedBook, folder: Path, session: BuildSession) -> Path | list[Path]:
         settings = rendered.config.zine
-        pages = zine_pages(rendered, session)
+        pending = session.ahead.get(self.name)
+        if pending is not None:
+            pages, warnings = pending.result()
+            add_warnings(session, warnings)
+        else:
+            pages = zine_pages(rendered, session)
         sides, cover_sides = plan(settings, pages)
         _warn_thickness(rendered, session, folded_sheets(settings, sides))
         source = pypdf.PdfReader(BytesIO(pages.pdf))
@@ -88,6 +94,10 @@ class ZineWriter(Writer):
             written.append(write_atomically(folder / f"{rendered.config.slug}{COVER_SUFFIX}",
                                             self._imposed(rendered, session, source, cover_sides, None)))
         return written if len(written) > 1 else written[0]
+
+    def ahead(self, rendered: RenderedBook, session: BuildSession):
+        """The zine's own layouts and their fit, which need nothing from the print layout."""
+        return functools.partial(zine_pages_apart, rendered, session)
 
     def _imposed(self, rendered: RenderedBook, session: BuildSession, source: pypdf.PdfReader,
                  sides: list[imposition.Side], printing: Printing | None) -> bytes:
