@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -161,3 +162,91 @@ def test_five_hundred_one_paragraph_chapters_build_their_pdf(tmp_path):
         titles = [str(item.title) for item in document.open_outline().root]
         assert len(document.pages) >= 1000  # each chapter opens on a right-hand page
     assert [title for title in titles if title.startswith("Chapter ")] == [f"Chapter {n}" for n in range(1, 501)]
+
+
+# ---------------------------------------------------------------- a job beside the layout (the zine's)
+
+
+def _fails_as_the_project() -> None:
+    from zinepress.errors import ProjectError
+    raise ProjectError("the text needs 12 pages", Path("manuscript/book.toml"), 7)
+
+
+def _crashes() -> None:
+    raise ValueError("a bug in the job")
+
+
+def test_a_job_beside_returns_its_result_and_raises_its_errors_and_crashes():
+    from zinepress.errors import ProjectError
+    assert workers.Beside(lambda: {"pdf": b"%" * BIG}).result() == {"pdf": b"%" * BIG}  # more than a pipe holds
+    with pytest.raises(ProjectError) as failure:
+        workers.Beside(_fails_as_the_project).result()
+    assert [str(problem) for problem in failure.value.problems] == [
+        "manuscript/book.toml:7: error: the text needs 12 pages"]
+    with pytest.raises(RuntimeError, match="ValueError: a bug in the job"):
+        workers.Beside(_crashes).result()
+    with pytest.raises(RuntimeError, match="stopped unexpectedly"):
+        workers.Beside(lambda: os._exit(3)).result()
+
+
+BESIDE_THEN_WAIT = ("import sys, time\nfrom zinepress.paged import workers\n"
+                    "job = workers.Beside(lambda: time.sleep(120))\n"
+                    "print(job.process.pid, flush=True)\ntime.sleep(120)\n")
+
+
+def test_a_job_beside_dies_with_its_parent():
+    parent = subprocess.Popen([sys.executable, "-c", BESIDE_THEN_WAIT], env=ENVIRONMENT, stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        child = int(parent.stdout.readline())
+        assert _running(child)
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + GONE_WITHIN
+        while _running(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _running(child), "the job beside outlived its parent"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+
+
+def _zine_build(project: Path, monkeypatch, forked: bool) -> tuple[int, list[int]]:
+    """Build the PDF and the zine with (or without) a CPU to spare; the exit code, and the pids of the jobs beside."""
+    from zinepress.cli import main
+    started: list[int] = []
+    real = workers.Beside.__init__
+
+    def counted(self, job):
+        real(self, job)
+        started.append(self.process.pid)
+    monkeypatch.setattr(workers, "workers_wanted", lambda: 2 if forked else 0)
+    monkeypatch.setattr(workers.Beside, "__init__", counted)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    return main(["build", str(project), "--no-cache", "--format", "pdf", "--format", "zine", "--quiet"]), started
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="jobs run beside the build only on Linux")
+def test_the_zine_laid_out_beside_the_print_layout_is_the_zine_laid_out_after_it(tmp_path, monkeypatch):
+    project = copy_project(PROJECTS / "minimal", tmp_path / "book")
+    assert _zine_build(project, monkeypatch, forked=False) == (0, [])
+    [zine] = (project / "build").glob("*-zine.pdf")
+    after = zine.read_bytes()
+    code, started = _zine_build(project, monkeypatch, forked=True)
+    assert code == 0 and len(started) == 1 and not _running(started[0])
+    assert zine.read_bytes() == after
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="jobs run beside the build only on Linux")
+def test_a_zine_that_cannot_fit_fails_from_beside_the_layout_at_its_line(tmp_path, monkeypatch, capsys):
+    project = copy_project(ROOT, tmp_path / "review")
+    toml = project / "manuscript" / "book.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + 'format = "mini"\n', encoding="utf-8")
+    line = len(toml.read_text(encoding="utf-8").splitlines())
+    code, started = _zine_build(project, monkeypatch, forked=True)
+    err = capsys.readouterr().err
+    assert code == 1 and len(started) == 1
+    assert re.fullmatch(rf".*book\.toml:{line}: error: the text needs \d+ pages even at 9pt: a mini zine has 8[^\n]*\n",
+                        err), err
+    assert not (project / "build").exists() or not any((project / "build").iterdir())

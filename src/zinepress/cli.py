@@ -245,9 +245,12 @@ def run() -> NoReturn:
     Everything the command wrote is closed by then (outputs are written atomically, forked
     processes reaped), so the only work left for the interpreter's own exit is freeing the
     laid-out pages object by object: half a second for the bundled review. Standard output
-    and error are flushed first.
+    and error are flushed first. Under a profiler or a tracer (pyinstrument, cProfile,
+    coverage), which report when the interpreter exits, the exit is the usual one.
     """
     code = main()
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        raise SystemExit(code)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
