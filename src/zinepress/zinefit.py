@@ -202,7 +202,7 @@ class Search:
         predicted, last = self._predicted(low, high, pages), len(self.settings) - 1
         if high > last and predicted > last - CLOSE_STEPS:
             return last  # the largest setting, if it fits, is the answer
-        if low < 0 and predicted < CLOSE_STEPS:
+        if low < 0 and predicted < 2 * CLOSE_STEPS:
             return 0  # the smallest setting, if it overflows, proves there is no fit
         probe = predicted - BELOW_PREDICTION
         if high < len(self.settings) and predicted >= high - CLOSE_STEPS:
