@@ -250,3 +250,27 @@ def test_a_zine_that_cannot_fit_fails_from_beside_the_layout_at_its_line(tmp_pat
     assert re.fullmatch(rf".*book\.toml:{line}: error: the text needs \d+ pages even at 9pt: a mini zine has 8[^\n]*\n",
                         err), err
     assert not (project / "build").exists() or not any((project / "build").iterdir())
+
+
+def test_markdown_converted_side_by_side_is_the_same_as_one_by_one(monkeypatch):
+    """Chapters converted from both ends in two processes give each text its own HTML; one that fails is
+    left for the caller, which meets the error in its place."""
+    from zinepress import forking, markdown
+    monkeypatch.setattr(forking, "workers_wanted", lambda: 2)
+    monkeypatch.setattr(markdown, "workers_wanted", lambda: 2)
+    texts = [f"# Chapter {number}\n\n" + f"A *sentence* of chapter {number}, with `code`.\n\n" * 60
+             for number in range(1, 13)]
+    failing = "a text the converter fails on"
+    real = markdown.chapter_html
+
+    def convert(text: str) -> str:
+        if text == failing:
+            raise RecursionError
+        return real(text)
+    monkeypatch.setattr(markdown, "chapter_html", convert)
+    loaded = []
+    converted = markdown.converted_side_by_side([*texts[:6], failing, *texts[6:]],
+                                                while_converting=lambda: loaded.append(1))
+    assert loaded == [1]
+    assert converted == {text: real(text) for text in texts}
+    assert markdown.converted_side_by_side(texts[:1]) == {}  # too short to be worth a process

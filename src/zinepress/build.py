@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import importlib
 import os
 import re
 import shutil
@@ -125,7 +127,7 @@ def _build(options: BuildOptions, project: Path, out: Path, store: BuildCache | 
     with stages.stage("read"):
         key = _cache_key(store, options.formats, out)
         entry = store.lookup(key) if store and key else None
-        read = None if entry else _read(project, store)
+        read = None if entry else _read(project, store, options.formats)
     if entry is not None:
         stages.begin(1)
         with stages.stage("restore"):
@@ -135,7 +137,7 @@ def _build(options: BuildOptions, project: Path, out: Path, store: BuildCache | 
             return BuildResult(outputs=restored, warnings=entry.warnings)
         stages.begin(1)
         with stages.stage("read"):
-            read = _read(project, store)
+            read = _read(project, store, options.formats)
     return _build_fresh(options, read, out, store, key, reads, stages)
 
 
@@ -252,10 +254,24 @@ def _regular(path: Path) -> bool:
         return False
 
 
-def _read(project: Path, store: BuildCache | None) -> tuple[Config, Book]:
-    """The project's settings and manuscript, read and checked (chapter Markdown from the cache if on)."""
+def _read(project: Path, store: BuildCache | None, formats: tuple[str, ...]) -> tuple[Config, Book]:
+    """The project's settings and manuscript, read and checked (chapter Markdown from the cache if on).
+
+    A long manuscript's Markdown is converted side by side in two processes; meanwhile this one
+    loads WeasyPrint, when the formats lay pages out.
+    """
     config = load_config(project)
-    return config, load_manuscript(config, store.chapter_html if store else markdown.chapter_html)
+    loading = _load_layout if any(WRITERS[name].uses_layout or name == "zine" for name in formats) else None
+    if store:
+        return config, load_manuscript(config, store.chapter_html, functools.partial(store.convert_ahead,
+                                                                                     while_converting=loading))
+    return config, load_manuscript(config, markdown.chapter_html,
+                                   functools.partial(markdown.converted_side_by_side, while_converting=loading))
+
+
+def _load_layout() -> None:
+    """Import the layout and WeasyPrint (about a second), so that it is done while other work runs."""
+    importlib.import_module("zinepress.paged.book")
 
 
 def _fail_on_warnings(options: BuildOptions, warnings) -> None:

@@ -331,11 +331,14 @@ class BuildCache:
             path = bases[place] / rest if place in bases else Path(path)
         return Problem(record["message"], path, record["line"], record["severity"])
 
+    def _markdown_entry(self, text: str) -> Path:
+        sha = hashlib.sha256(f"{tool_fingerprint()}\n{text}".encode("utf-8")).hexdigest()
+        return self.folder / "markdown" / sha[:2] / f"{sha}.html"
+
     def chapter_html(self, text: str) -> str:
         """A chapter's Markdown → HTML, from the cache when the same text was rendered before."""
         from .markdown import chapter_html
-        sha = hashlib.sha256(f"{tool_fingerprint()}\n{text}".encode("utf-8")).hexdigest()
-        path = self.folder / "markdown" / sha[:2] / f"{sha}.html"
+        path = self._markdown_entry(text)
         self.markdown_used.add(path)
         stored = self.read_entry(path)
         if stored is not None:
@@ -346,3 +349,15 @@ class BuildCache:
         html = chapter_html(text)
         self.write_entry(path, html.encode("utf-8"))  # not kept (a read-only project): rendered again next time
         return html
+
+    def convert_ahead(self, texts: list[str], while_converting=None) -> dict[str, str]:
+        """The chapter bodies the cache does not hold → their HTML, converted side by side
+        (:func:`.markdown.converted_side_by_side`) and kept in the cache."""
+        from .markdown import converted_side_by_side
+        missing = [text for text in texts if not self._markdown_entry(text).is_file()]
+        converted = converted_side_by_side(missing, while_converting)
+        for text, html in converted.items():
+            path = self._markdown_entry(text)
+            self.markdown_used.add(path)
+            self.write_entry(path, html.encode("utf-8"))
+        return converted

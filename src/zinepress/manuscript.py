@@ -168,10 +168,12 @@ def chapter_sources(config: Config, problems: Diagnostics) -> tuple[list[tuple[P
     return listed, [path for path in found if path.resolve() not in names]
 
 
-def load_manuscript(config: Config, chapter_html=markdown.chapter_html) -> Book:
+def load_manuscript(config: Config, chapter_html=markdown.chapter_html, convert_ahead=None) -> Book:
     """Read every chapter and the comments of ``config.manuscript``, validated.
 
-    ``chapter_html`` turns a chapter's Markdown into HTML (the build cache passes a cached one).
+    ``chapter_html`` turns a chapter's Markdown into HTML (the build cache passes a cached one);
+    ``convert_ahead(bodies)``, if given, converts many chapter bodies at once beforehand (side by
+    side, see :func:`.markdown.converted_side_by_side`) into a mapping of body to HTML, used first.
     """
     problems = Diagnostics()
     folder = config.manuscript
@@ -179,6 +181,8 @@ def load_manuscript(config: Config, chapter_html=markdown.chapter_html) -> Book:
     if not sources and not problems.errors:
         raise ProjectError("the manuscript has no chapters: add a Markdown file such as 01-start.md",
                            folder)
+    if convert_ahead is not None:
+        chapter_html = _preferring(convert_ahead(_bodies(sources, config)), chapter_html)
     drafts: list[tuple[Chapter, object]] = []
     assets: dict[str, Asset] = {}
     for source, entry in sources:
@@ -204,6 +208,28 @@ def load_manuscript(config: Config, chapter_html=markdown.chapter_html) -> Book:
     return Book(config=config, chapters=chapters, comments=comments,
                 assets=tuple(sorted(assets.values(), key=lambda asset: asset.href)),
                 warnings=tuple(problems.warnings), ignored=tuple(ignored))
+
+
+def _bodies(sources: list[tuple[Path, ChapterEntry]], config: Config) -> list[str]:
+    """The chapters' Markdown after their front matter, for those that read, split and pass
+    :func:`check_nesting` (the others fail again, with their message, when they are loaded)."""
+    bodies = []
+    for source, _ in sources:
+        try:
+            _, body, body_line = split_front_matter(read_text(source, config.project), source)
+            check_nesting(body, source, body_line)
+        except ProjectError:
+            continue
+        bodies.append(body)
+    return bodies
+
+
+def _preferring(converted: dict[str, str], chapter_html):
+    """``chapter_html`` that answers from ``converted`` first."""
+    def convert(body: str) -> str:
+        found = converted.get(body)
+        return chapter_html(body) if found is None else found
+    return convert
 
 
 def _linked(drafts: list[tuple[Chapter, object]], problems: Diagnostics) -> tuple[Chapter, ...]:

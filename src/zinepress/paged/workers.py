@@ -13,35 +13,39 @@ two pipe ends and dies with its parent (``PR_SET_PDEATHSIG``, and end-of-file on
 pipe down); the parent stops and reaps its workers on any way out (an exception,
 Ctrl-C, ``SIGTERM``).
 
-:class:`Beside` runs one other job the same way, in one forked process next to the
-layout (the zine's own layouts); the parent takes its result when the writer needs it.
+:class:`~zinepress.forking.Beside` runs one other job the same way, in one forked process
+next to the layout (the zine's own layouts); the parent takes its result when the writer
+needs it.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
-import ctypes
 import logging
 import multiprocessing
 import os
 import pickle
 import queue
 import signal
-import sys
 import threading
 import traceback
 
 from ..errors import ProjectError
+from ..forking import STOP_SECONDS, Beside, die_with, send_report, workers_wanted  # noqa: F401 - Beside and workers_wanted are used from here
 from .context import LayoutContext
 from .layout import PartLayout
 from .parts import Part
 
-PR_SET_PDEATHSIG = 1
-STOP_SECONDS = 10
+AHEAD = 2  # parts each worker is given at the start: one to lay out, one queued behind it
 
 
 class LocalStream:
-    """Parts laid out one after another in this process (one CPU, or no fork), answering as a Stream does."""
+    """Parts laid out one after another in this process (one CPU, or no fork), answering as a Stream does.
+
+    Messages: ("layout", part) lays a part out (again) next; ("more", part) queues one after the
+    others; ("write", (index, placement, pdf, body sections, first body, anchors)) writes a held part.
+    """
 
     def __init__(self, parts: list[Part], context: LayoutContext, stylesheets):
         self.context, self.stylesheets = context, stylesheets
@@ -51,6 +55,8 @@ class LocalStream:
         kind, value = message
         if kind == "layout":
             self.queue.insert(0, value)
+        elif kind == "more":
+            self.queue.append(value)
         else:
             index, placement, pdf, body_sections, first_body, anchors = value
             self.outbox.append(("written", self.held.pop(index).write(placement, pdf, body_sections, first_body,
@@ -70,16 +76,20 @@ class LocalStream:
 class Stream:
     """Forked workers that lay out parts in book order and write each one as soon as its place is known.
 
-    The parts are dealt out in turn, so the workers move through the book side by side; a
-    worker holds only the parts it has laid out and not yet written, not half the book.
+    Each worker starts with ``AHEAD`` parts, and is dealt the next part of the book each time it
+    reports one laid out, so the workers move through the book side by side and the one that
+    drew short chapters takes more of them; a worker holds only the parts it has laid out and
+    not yet written, not half the book.
     """
 
     def __init__(self, parts: list[Part], workers: int, context: LayoutContext, stylesheets):
         fork = multiprocessing.get_context("fork")
         self.downs, self.ups, self.processes, self.holder = [], [], [], {}
         self.inbox: queue.Queue = queue.Queue()
+        dealt = AHEAD * workers
+        self.undealt = collections.deque(parts[dealt:])
         for number in range(workers):
-            share = parts[number::workers]
+            share = parts[number:dealt:workers]
             down_read, down_write = fork.Pipe(duplex=False)
             up_read, up_write = fork.Pipe(duplex=False)
             theirs = (self.downs + self.ups + [down_write, up_read])  # the parent's ends: a worker closes them
@@ -108,12 +118,14 @@ class Stream:
 
     def send(self, index: int, message) -> None:
         """Send ``message`` to the worker that holds (or is to lay out) part ``index``."""
+        if index not in self.holder:
+            self.undealt = collections.deque(part for part in self.undealt if part.index != index)
         worker = self.holder.setdefault(index, index % len(self.downs))
         self.downs[worker].send_bytes(pickle.dumps(message))
 
     def receive(self):
         """The next (kind, value) any worker reports: ("facts", Facts) or ("written", PartWritten)."""
-        _, data = self.inbox.get()
+        number, data = self.inbox.get()
         if data is None:
             raise RuntimeError("a layout worker stopped unexpectedly")
         kind, value = pickle.loads(data)
@@ -121,6 +133,10 @@ class Stream:
             raise ProjectError("", problems=value)
         if kind == "crash":
             raise RuntimeError(value)
+        if kind == "facts" and self.undealt:
+            part = self.undealt.popleft()
+            self.holder[part.index] = number
+            self.downs[number].send_bytes(pickle.dumps(("more", part)))
         return kind, value
 
     def close(self, abort: bool = False) -> None:
@@ -144,82 +160,10 @@ class Stream:
         self.downs, self.ups, self.processes, self.readers = [], [], [], []
 
 
-class Beside:
-    """``job()`` run in a forked process next to this one; :meth:`result` returns what it returned.
-
-    The job's result must pickle. A :class:`ProjectError` it raises is raised again by
-    :meth:`result`, with its problems; anything else is a bug, raised as a RuntimeError with
-    the child's traceback. The child sends one message and exits, so it may wait to send
-    until the parent asks; :meth:`close` (also called by :meth:`result`) reaps it.
-    """
-
-    def __init__(self, job):
-        fork = multiprocessing.get_context("fork")
-        up_read, up_write = fork.Pipe(duplex=False)
-        self.process = fork.Process(target=_run_beside, args=(job, up_write, up_read, os.getpid()), daemon=True)
-        self.process.start()
-        up_write.close()
-        self.up = up_read
-
-    def result(self):
-        """The job's result, once it is done (it raises what the job raised)."""
-        try:
-            message = self.up.recv_bytes()
-        except (EOFError, OSError):
-            message = None
-        self.close()
-        if message is None:
-            raise RuntimeError("a process laying out beside the build stopped unexpectedly")
-        kind, value = pickle.loads(message)
-        if kind == "error":
-            raise ProjectError("", problems=value)
-        if kind == "crash":
-            raise RuntimeError(value)
-        return value
-
-    def close(self, abort: bool = False) -> None:
-        """Stop the process (at once when ``abort``) and reap it."""
-        if self.process is None:
-            return
-        if abort:
-            self.process.kill()
-        self.process.join(timeout=STOP_SECONDS)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
-        self.up.close()
-        self.process = None
-
-
-def _run_beside(job, up, theirs, parent: int) -> None:
-    """The child of :class:`Beside`: run the job and send its result, its problems or its traceback."""
-    _die_with(parent)
-    theirs.close()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it stops this process
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    logging.getLogger("weasyprint").propagate = False
-    try:
-        _report(up, ("done", job()))
-    except ProjectError as error:
-        _report(up, ("error", error.problems))
-    except BaseException:  # noqa: BLE001 - reported to the parent, which raises it as a bug
-        _report(up, ("crash", traceback.format_exc()))
-    finally:
-        os._exit(0)
-
-
-def _die_with(parent: int) -> None:
-    """Have the kernel kill this process when its parent dies (Linux), and check it has not already."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:
-        os._exit(1)
-
-
 def _work(down, up, share: list[Part], context: LayoutContext, stylesheets, theirs, parent: int) -> None:
     """A worker: a LocalStream of its parts, laying them out in order and answering the parent's messages
     (write a part at its place, lay a part out again) between layouts."""
-    _die_with(parent)
+    die_with(parent)
     for connection in theirs:
         connection.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it stops the workers
@@ -233,24 +177,19 @@ def _work(down, up, share: list[Part], context: LayoutContext, stylesheets, thei
                 if kind == "write":
                     local.send(value[0], (kind, value))
                     up.send_bytes(pickle.dumps(local.receive()))
-                elif kind == "layout":
+                elif kind in ("layout", "more"):
                     local.send(value.index, (kind, value))
                 else:
                     return
             up.send_bytes(pickle.dumps(local.receive()))
     except ProjectError as error:
-        _report(up, ("error", error.problems))
+        send_report(up, ("error", error.problems))
     except (EOFError, BrokenPipeError):
         return
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises it as a bug
-        _report(up, ("crash", traceback.format_exc()))
+        send_report(up, ("crash", traceback.format_exc()))
     finally:
         os._exit(0)
-
-
-def _report(up, message) -> None:
-    with contextlib.suppress(OSError):
-        up.send_bytes(pickle.dumps(message))
 
 
 @contextlib.contextmanager
@@ -267,18 +206,3 @@ def terminated_as_exit():
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def workers_wanted() -> int:
-    """Worker processes for the layout: one per CPU this process may use, when it may fork.
-
-    Only on Linux, and only from the main thread (a preview server builds in a thread):
-    forking a process that runs Pango is not safe elsewhere.
-    """
-    if threading.current_thread() is not threading.main_thread() or not sys.platform.startswith("linux"):
-        return 0
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cpus = os.cpu_count() or 1
-    return cpus if cpus > 1 else 0

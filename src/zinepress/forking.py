@@ -1,0 +1,117 @@
+"""A job → its result, computed in a forked process beside this one (:class:`Beside`), and when forking is safe.
+
+The layout's workers (:mod:`.paged.workers`), the zine's own layouts and the chapters'
+Markdown use these. The module imports nothing heavy, so a process can fork before it
+loads WeasyPrint and load it while its child works.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import multiprocessing
+import os
+import pickle
+import signal
+import sys
+import threading
+import traceback
+
+from .errors import ProjectError
+
+PR_SET_PDEATHSIG = 1
+STOP_SECONDS = 10
+
+
+class Beside:
+    """``job()`` run in a forked process next to this one; :meth:`result` returns what it returned.
+
+    The job's result must pickle. A :class:`ProjectError` it raises is raised again by
+    :meth:`result`, with its problems; anything else is a bug, raised as a RuntimeError with
+    the child's traceback. The child sends one message and exits, so it may wait to send
+    until the parent asks; :meth:`close` (also called by :meth:`result`) reaps it.
+    """
+
+    def __init__(self, job):
+        fork = multiprocessing.get_context("fork")
+        up_read, up_write = fork.Pipe(duplex=False)
+        self.process = fork.Process(target=_run_beside, args=(job, up_write, up_read, os.getpid()), daemon=True)
+        self.process.start()
+        up_write.close()
+        self.up = up_read
+
+    def result(self):
+        """The job's result, once it is done (it raises what the job raised)."""
+        try:
+            message = self.up.recv_bytes()
+        except (EOFError, OSError):
+            message = None
+        self.close()
+        if message is None:
+            raise RuntimeError("a process laying out beside the build stopped unexpectedly")
+        kind, value = pickle.loads(message)
+        if kind == "error":
+            raise ProjectError("", problems=value)
+        if kind == "crash":
+            raise RuntimeError(value)
+        return value
+
+    def close(self, abort: bool = False) -> None:
+        """Stop the process (at once when ``abort``) and reap it."""
+        if self.process is None:
+            return
+        if abort:
+            self.process.kill()
+        self.process.join(timeout=STOP_SECONDS)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.up.close()
+        self.process = None
+
+
+def _run_beside(job, up, theirs, parent: int) -> None:
+    """The child of :class:`Beside`: run the job and send its result, its problems or its traceback."""
+    die_with(parent)
+    theirs.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it stops this process
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    logging.getLogger("weasyprint").propagate = False
+    try:
+        send_report(up, ("done", job()))
+    except ProjectError as error:
+        send_report(up, ("error", error.problems))
+    except BaseException:  # noqa: BLE001 - reported to the parent, which raises it as a bug
+        send_report(up, ("crash", traceback.format_exc()))
+    finally:
+        os._exit(0)
+
+
+def die_with(parent: int) -> None:
+    """Have the kernel kill this process when its parent dies (Linux), and check it has not already."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def send_report(up, message) -> None:
+    """Send ``message`` up to the parent, if it still listens."""
+    with contextlib.suppress(OSError):
+        up.send_bytes(pickle.dumps(message))
+
+
+def workers_wanted() -> int:
+    """Worker processes for the layout: one per CPU this process may use, when it may fork.
+
+    Only on Linux, and only from the main thread (a preview server builds in a thread):
+    forking a process that runs Pango is not safe elsewhere.
+    """
+    if threading.current_thread() is not threading.main_thread() or not sys.platform.startswith("linux"):
+        return 0
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cpus = os.cpu_count() or 1
+    return cpus if cpus > 1 else 0
