@@ -48,14 +48,7 @@ class Beside:
         except (EOFError, OSError):
             message = None
         self.close()
-        if message is None:
-            raise RuntimeError("a process laying out beside the build stopped unexpectedly")
-        kind, value = pickle.loads(message)
-        if kind == "error":
-            raise ProjectError("", problems=value)
-        if kind == "crash":
-            raise RuntimeError(value)
-        return value
+        return unpacked(message, "a process laying out beside the build stopped unexpectedly")[1]
 
     def close(self, abort: bool = False) -> None:
         """Stop the process (at once when ``abort``) and reap it."""
@@ -73,11 +66,7 @@ class Beside:
 
 def _run_beside(job, up, theirs, parent: int) -> None:
     """The child of :class:`Beside`: run the job and send its result, its problems or its traceback."""
-    die_with(parent)
-    theirs.close()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it stops this process
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    logging.getLogger("weasyprint").propagate = False
+    started_as_child(parent, [theirs])
     try:
         send_report(up, ("done", job()))
     except ProjectError as error:
@@ -86,6 +75,30 @@ def _run_beside(job, up, theirs, parent: int) -> None:
         send_report(up, ("crash", traceback.format_exc()))
     finally:
         os._exit(0)
+
+
+def unpacked(message: bytes | None, stopped: str) -> tuple[str, object]:
+    """A child's message → (kind, value); its problems raised as a ProjectError, its crash (or its
+    silence, ``None``: the RuntimeError ``stopped``) as a RuntimeError."""
+    if message is None:
+        raise RuntimeError(stopped)
+    kind, value = pickle.loads(message)
+    if kind == "error":
+        raise ProjectError("", problems=value)
+    if kind == "crash":
+        raise RuntimeError(value)
+    return kind, value
+
+
+def started_as_child(parent: int, theirs) -> None:
+    """A forked child's first steps: die with ``parent``, close the parent's pipe ends ``theirs``,
+    leave Ctrl-C to the parent (which stops it) and keep WeasyPrint's log to itself."""
+    die_with(parent)
+    for connection in theirs:
+        connection.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    logging.getLogger("weasyprint").propagate = False
 
 
 def die_with(parent: int) -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import logging
 import multiprocessing
 import os
 import pickle
@@ -32,7 +31,7 @@ import threading
 import traceback
 
 from ..errors import ProjectError
-from ..forking import STOP_SECONDS, Beside, die_with, send_report, workers_wanted  # noqa: F401 - Beside and workers_wanted are used from here
+from ..forking import STOP_SECONDS, Beside, send_report, started_as_child, unpacked, workers_wanted  # noqa: F401 - Beside and workers_wanted are used from here
 from .context import LayoutContext
 from .layout import PartLayout
 from .parts import Part
@@ -126,13 +125,7 @@ class Stream:
     def receive(self):
         """The next (kind, value) any worker reports: ("facts", Facts) or ("written", PartWritten)."""
         number, data = self.inbox.get()
-        if data is None:
-            raise RuntimeError("a layout worker stopped unexpectedly")
-        kind, value = pickle.loads(data)
-        if kind == "error":
-            raise ProjectError("", problems=value)
-        if kind == "crash":
-            raise RuntimeError(value)
+        kind, value = unpacked(data, "a layout worker stopped unexpectedly")
         if kind == "facts" and self.undealt:
             part = self.undealt.popleft()
             self.holder[part.index] = number
@@ -163,12 +156,7 @@ class Stream:
 def _work(down, up, share: list[Part], context: LayoutContext, stylesheets, theirs, parent: int) -> None:
     """A worker: a LocalStream of its parts, laying them out in order and answering the parent's messages
     (write a part at its place, lay a part out again) between layouts."""
-    die_with(parent)
-    for connection in theirs:
-        connection.close()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it stops the workers
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    logging.getLogger("weasyprint").propagate = False
+    started_as_child(parent, theirs)
     local = LocalStream(share, context, stylesheets)
     try:
         while True:
