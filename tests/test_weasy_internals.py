@@ -41,3 +41,24 @@ def test_the_hook_is_weasyprints_own_outside_a_layout():
                "print(layout.make_margin_boxes.__module__)\n")
     result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "weasyprint.layout.page"
+
+
+def test_weasyprint_loads_its_libraries_without_a_library_search():
+    """WeasyPrint is loaded through the adapter first, and on Linux opens every C library by its soname:
+    ``find_library`` (ldconfig, gcc and ld run in turn, about 0.2 s) is never asked, and is put back."""
+    program = ("import ctypes.util, sys\n"
+               "asked = []\n"
+               "def recording(name):\n"
+               "    asked.append(name)\n"
+               "ctypes.util.find_library = recording\n"
+               "import zinepress.build, zinepress.writers\n"
+               "assert 'weasyprint' not in sys.modules, 'WeasyPrint is loaded before a layout needs it'\n"
+               "from zinepress.writers import WRITERS\n"
+               "[WRITERS[name] for name in WRITERS]\n"
+               "import weasyprint.text.ffi as ffi\n"
+               "assert ffi.pango is not None and ffi.harfbuzz is not None\n"
+               "assert not asked, f'find_library was asked for {asked}'\n"
+               "assert ctypes.util.find_library is recording, 'find_library was not put back'\n")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "", done.stdout

@@ -5,7 +5,8 @@ WeasyPrint itself. The internals used (a page's box tree, the page maker's count
 state, ``make_margin_boxes`` and ``layout_backgrounds``) are checked once, against the
 version they were written for: :func:`check_internals` names the version that broke them.
 The margin-box hook is installed only while a layout runs (:func:`margin_box_records`), and
-each layout records into its own list.
+each layout records into its own list. WeasyPrint is loaded by :func:`_loaded_weasyprint`,
+which spares it the slow library search it would run on Linux.
 """
 
 from __future__ import annotations
@@ -13,16 +14,48 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import copy
+import ctypes.util
+import importlib
+import io
+import sys
 import threading
 from importlib import resources
 
-import weasyprint
-from weasyprint import CSS, HTML
-from weasyprint import layout as weasy_layout
-from weasyprint.formatting_structure import boxes
-from weasyprint.layout.background import layout_backgrounds
-from weasyprint.logger import LOGGER
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+def _loaded_weasyprint():
+    """``import weasyprint``, with ctypes' ``find_library`` answering "not found" at once on Linux meanwhile.
+
+    For each C library WeasyPrint tries several names (Windows', macOS' and Linux's) with cffi,
+    which hands each name that is not a file to ``find_library``; on Linux that runs ldconfig,
+    gcc and ld in turn, about 0.2 s in all for names that cannot match. Every list also holds
+    the Linux soname (``libpango-1.0.so.0``), which the dynamic loader opens by itself. If the
+    libraries cannot be opened that way, WeasyPrint is loaded again as it loads itself.
+    """
+    if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
+        return importlib.import_module("weasyprint")
+    searching = ctypes.util.find_library
+    ctypes.util.find_library = _not_searched
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # its advice on a failed load, given below if still failing
+            return importlib.import_module("weasyprint")
+    except OSError:
+        return importlib.import_module("weasyprint")
+    finally:
+        ctypes.util.find_library = searching
+
+
+def _not_searched(name: str) -> None:
+    """``find_library`` while WeasyPrint loads: no library is looked for by a bare name."""
+    return None
+
+
+weasyprint = _loaded_weasyprint()
+from weasyprint import CSS, HTML  # noqa: E402 - loaded by _loaded_weasyprint above
+from weasyprint import layout as weasy_layout  # noqa: E402
+from weasyprint.formatting_structure import boxes  # noqa: E402
+from weasyprint.layout.background import layout_backgrounds  # noqa: E402
+from weasyprint.logger import LOGGER  # noqa: E402
+from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
 
 TESTED_VERSIONS = ("70.",)
 GENERATED = ("::before", "::after", "::marker", "::footnote-call", "::footnote-marker")
