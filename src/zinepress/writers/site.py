@@ -11,11 +11,13 @@ gives the same bytes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import re
 import uuid
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -101,7 +103,9 @@ class SiteWriter(Writer):
             session.diagnostics.warn("the downloads page lists no book: build a book format first, or with 'site'",
                                      config.path)
         cover = rendered.cover
-        images = write_cover(cover, folder, derived_cache(session.store, "covers"))
+        pending = session.ahead.get(self.name)
+        images = write_cover(cover, folder, derived_cache(session.store, "covers"),
+                             pending.result if pending is not None else None)
         written = [folder / image.name for image in images]
         bundle = None
         if config.site.bundle and books:
@@ -119,6 +123,13 @@ class SiteWriter(Writer):
         written.append(write_atomically(folder / "index.html", page.encode("utf-8")))
         return written
 
+    def ahead(self, rendered: RenderedBook, session: BuildSession):
+        """The cover's thumbnail, scaled down beside the layout, unless an earlier build's is kept."""
+        cache = derived_cache(session.store, "covers")
+        if cache is not None and cache.get(thumbnail_key(rendered.cover)) is not None:
+            return None
+        return functools.partial(thumbnail_bytes, rendered.cover)
+
 
 def _description(output: Written) -> str:
     """What a listed file is: its writer's description, or the writer's words for that file."""
@@ -126,20 +137,24 @@ def _description(output: Written) -> str:
     return describe_file(output.path) if describe_file else getattr(output.writer, "description", output.writer.name)
 
 
-def write_cover(cover: Cover, folder: Path, cache: DerivedCache | None = None) -> list[Download]:
+def write_cover(cover: Cover, folder: Path, cache: DerivedCache | None = None,
+                made: Callable[[], bytes] | None = None) -> list[Download]:
     """The cover and its thumbnail beside the page: ``cover.EXT`` and ``cover-thumbnail.EXT``.
 
-    The thumbnail is taken from ``cache`` when an earlier build made it from the same cover."""
+    The thumbnail is taken from ``cache`` when an earlier build made it from the same cover, else
+    from ``made`` (the site's ahead job) when given, else scaled down here."""
     suffix = Path(cover.file_name).suffix.lower()
     full = write_atomically(folder / f"cover{suffix}", cover.data)
-    if cache is None:
-        small = thumbnail_bytes(cover)
-    else:
-        key = cache.key("thumbnail", cover.data, cover.media_type, repr(THUMBNAIL_BOX), Path(__file__).read_bytes(),
-                        PIL.__version__)
-        small = cache.make(key, lambda: thumbnail_bytes(cover))
+    scaled = made or functools.partial(thumbnail_bytes, cover)
+    small = scaled() if cache is None else cache.make(thumbnail_key(cover), scaled)
     thumbnail = write_atomically(folder / f"cover-thumbnail{suffix}", small)
     return [describe(full, "Cover image"), describe(thumbnail, "Cover thumbnail")]
+
+
+def thumbnail_key(cover: Cover) -> str:
+    """What the cover's thumbnail depends on: the cover, the box it is scaled into and this code."""
+    return DerivedCache.key("thumbnail", cover.data, cover.media_type, repr(THUMBNAIL_BOX),
+                            Path(__file__).read_bytes(), PIL.__version__)
 
 
 def thumbnail_bytes(cover: Cover) -> bytes:
