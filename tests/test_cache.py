@@ -88,6 +88,9 @@ def test_the_registry_names_every_writer_and_loads_it_on_demand():
                      "('print', 'print', False, True), ('zine', 'zine', False, True), ('site', 'site', True, True)]")
     assert [WRITERS.lists_books(name) for name in ALL_FORMATS] == [False, False, False, False, True], \
         "the registry's own table agrees with the classes"
+    assert [WRITERS.lays_out(name) for name in ALL_FORMATS] == [bool(WRITERS[name].uses_layout)
+                                                              for name in ALL_FORMATS] == \
+        [True, True, True, False, False], "the registry knows which writers use the print layout"
 
 
 def test_strict_fails_on_replayed_warnings_without_writing(project, tmp_path, capsys):

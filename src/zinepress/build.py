@@ -25,6 +25,7 @@ import re
 import shutil
 import signal
 import stat
+import sys
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from .config import Config, load_config, setting_line
 from .derived import derived_cache
 from .errors import Diagnostics, Problem, ProjectError
 from .fetch import recording_reads
+from .forking import Beside, workers_wanted
 from .manuscript import Book, load_manuscript
 from .progress import Progress
 from .render import RenderedBook, render
@@ -287,13 +289,11 @@ def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, st
     if book.ignored and stages.verbose and stages.console is not None:
         stages.console.print("left out, not in book.toml's chapters: " + ", ".join(
             path.relative_to(config.manuscript).as_posix() for path in book.ignored), markup=False, highlight=False)
-    writers = [WRITERS[name]() for name in options.formats]
-    laying_out = any(writer.uses_layout for writer in writers)
-    stages.begin(1 + laying_out + len(writers))
+    laying_out = any(WRITERS.lays_out(name) for name in options.formats)
+    stages.begin(1 + laying_out + len(options.formats))
     diagnostics = Diagnostics(warnings=[*config.warnings, *book.warnings])
     with stages.stage("render"):
-        rendered = render(book, derived_cache(store, "covers"))
-        stylesheets = load_stylesheets(config.project, _stylesheets_used(writers))
+        writers, rendered, stylesheets = _render_while_loading(book, store, options.formats, reads)
     sources = [config.path, *(chapter.source for chapter in book.chapters),
                *(asset.path for asset in book.assets)]
     date = source_date(sources, config.date)
@@ -316,10 +316,39 @@ def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, st
             pending.close(abort=True)
 
 
+def _render_while_loading(book: Book, store: BuildCache | None, formats: tuple[str, ...],
+                          reads: set[Path]) -> tuple[list[Writer], RenderedBook, dict]:
+    """The writers, the rendered book and its stylesheets.
+
+    When the writers load WeasyPrint (about 0.3 s) and a CPU is free, the book is rendered
+    and its stylesheets checked in a forked process meanwhile; the files it read are added to
+    ``reads``.
+    """
+    job = functools.partial(_rendered_and_styled, book, store, _stylesheets_used(formats))
+    loads_weasyprint = "weasyprint" not in sys.modules and any(
+        WRITERS.lays_out(name) or name == "zine" for name in formats)
+    beside = Beside(job) if loads_weasyprint and workers_wanted() >= 2 else None
+    try:
+        writers = [WRITERS[name]() for name in formats]
+        rendered, stylesheets, read_there = beside.result() if beside else job()
+    finally:
+        if beside is not None:
+            beside.close(abort=True)
+    reads.update(read_there)
+    return writers, rendered, stylesheets
+
+
+def _rendered_and_styled(book: Book, store: BuildCache | None, names: tuple[str, ...]) -> tuple:
+    """The rendered book, its stylesheets read and checked, and the project files read for them."""
+    with recording_reads() as read_here:
+        rendered = render(book, derived_cache(store, "covers"))
+        stylesheets = load_stylesheets(book.config.project, names)
+    return rendered, stylesheets, read_here
+
+
 def _start_ahead(writers: list[Writer], rendered: RenderedBook, session: BuildSession) -> dict:
     """The writers' ahead jobs, each started in a process of its own beside the layout, when there is a
     CPU to spare and this process may fork (else the writers do that work when they run)."""
-    from .paged.workers import Beside, workers_wanted
     if workers_wanted() < 2:
         return {}
     jobs = {writer.name: writer.ahead(rendered, session) for writer in writers}
@@ -348,12 +377,12 @@ def _write_and_publish(options: BuildOptions, writers: list[Writer], rendered: R
     return BuildResult(outputs=tuple(outputs), warnings=tuple(diagnostics.warnings))
 
 
-def _stylesheets_used(writers: list[Writer]) -> tuple[str, ...]:
-    """The stylesheets the writers use: epub.css for the EPUB, print.css for the layout, print.css and
+def _stylesheets_used(formats: tuple[str, ...]) -> tuple[str, ...]:
+    """The stylesheets the formats use: epub.css for the EPUB, print.css for the layout, print.css and
     zine.css for the zine."""
-    names = {"epub.css": any(writer.name == "epub" for writer in writers),
-             "print.css": any(writer.uses_layout or writer.name == "zine" for writer in writers),
-             "zine.css": any(writer.name == "zine" for writer in writers)}
+    names = {"epub.css": "epub" in formats,
+             "print.css": any(WRITERS.lays_out(name) or name == "zine" for name in formats),
+             "zine.css": "zine" in formats}
     return tuple(name for name, used in names.items() if used)
 
 

@@ -13,14 +13,20 @@ from .base import BuildSession, Writer, Written
 class _Registry(MutableMapping):
     """Format name → writer class; a writer registered as ``".module:Class"`` is imported on first use."""
 
-    def __init__(self, places: dict[str, str | type[Writer]], listers: frozenset[str] = frozenset()):
+    def __init__(self, places: dict[str, str | type[Writer]], listers: frozenset[str] = frozenset(),
+                 layouts: frozenset[str] = frozenset()):
         self._places = dict(places)
-        self._listers = listers
+        self._listers, self._layouts = listers, layouts
 
     def lists_books(self, name: str) -> bool:
         """Whether the writer lists the books (its class's ``needs_outputs``), known without importing it."""
         place = self._places[name]
         return place.needs_outputs if not isinstance(place, str) else name in self._listers
+
+    def lays_out(self, name: str) -> bool:
+        """Whether the writer uses the print layout (its class's ``uses_layout``), known without importing it."""
+        place = self._places[name]
+        return bool(place.uses_layout) if not isinstance(place, str) else name in self._layouts
 
     def __getitem__(self, name: str) -> type[Writer]:
         place = self._places[name]
@@ -47,6 +53,7 @@ class _Registry(MutableMapping):
 
 WRITERS: MutableMapping[str, type[Writer]] = _Registry({"epub": ".epub:EpubWriter", "pdf": ".pdf:PdfWriter",
                                                         "print": ".press:PressWriter", "zine": ".zine:ZineWriter",
-                                                        "site": ".site:SiteWriter"}, listers=frozenset({"site"}))
+                                                        "site": ".site:SiteWriter"}, listers=frozenset({"site"}),
+                                                       layouts=frozenset({"epub", "pdf", "print"}))
 
 __all__ = ["WRITERS", "BuildSession", "Writer", "Written"]
