@@ -9,7 +9,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from zinepress import markdown
+from zinepress import forking, markdown
 from zinepress.config import load_config
 from zinepress.errors import Diagnostics
 from zinepress.manuscript import load_manuscript
@@ -87,7 +87,8 @@ def test_worker_processes_and_one_process_write_the_same_bytes(tmp_path, monkeyp
     builds = {}
     monkeypatch.setattr(splitting, "PART_CHARACTERS", 0)
     for name, count in (("forked", 2), ("in-process", 0)):
-        monkeypatch.setattr(workers, "workers_wanted", lambda: count)
+        for module in (workers, forking):
+            monkeypatch.setattr(module, "workers_wanted", lambda: count)
         assert main(["build", str(project), "--no-cache", "--out", str(tmp_path / name)]) == 0
         builds[name] = {path.name: path.read_bytes() for path in sorted((tmp_path / name).iterdir())}
     assert builds["forked"] == builds["in-process"]

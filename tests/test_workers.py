@@ -221,7 +221,9 @@ def _zine_build(project: Path, monkeypatch, forked: bool) -> tuple[int, list[int
     def counted(self, job):
         real(self, job)
         started.append(self.process.pid)
-    monkeypatch.setattr(workers, "workers_wanted", lambda: 2 if forked else 0)
+    from zinepress import forking
+    for module in (workers, forking):
+        monkeypatch.setattr(module, "workers_wanted", lambda: 2 if forked else 0)
     monkeypatch.setattr(workers.Beside, "__init__", counted)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     return main(["build", str(project), "--no-cache", "--format", "pdf", "--format", "zine", "--quiet"]), started

@@ -38,7 +38,7 @@ from .config import Config, load_config, setting_line
 from .derived import derived_cache
 from .errors import Diagnostics, Problem, ProjectError
 from .fetch import recording_reads
-from .forking import Beside, workers_wanted
+from . import forking
 from .manuscript import Book, load_manuscript
 from .progress import Progress
 from .render import RenderedBook, render
@@ -327,7 +327,7 @@ def _render_while_loading(book: Book, store: BuildCache | None, formats: tuple[s
     job = functools.partial(_rendered_and_styled, book, store, _stylesheets_used(formats))
     loads_weasyprint = "weasyprint" not in sys.modules and any(
         WRITERS.lays_out(name) or name == "zine" for name in formats)
-    beside = Beside(job) if loads_weasyprint and workers_wanted() >= 2 else None
+    beside = forking.Beside(job) if loads_weasyprint and forking.workers_wanted() >= 2 else None
     try:
         writers = [WRITERS[name]() for name in formats]
         rendered, stylesheets, read_there = beside.result() if beside else job()
@@ -349,10 +349,10 @@ def _rendered_and_styled(book: Book, store: BuildCache | None, names: tuple[str,
 def _start_ahead(writers: list[Writer], rendered: RenderedBook, session: BuildSession) -> dict:
     """The writers' ahead jobs, each started in a process of its own beside the layout, when there is a
     CPU to spare and this process may fork (else the writers do that work when they run)."""
-    if workers_wanted() < 2:
+    if forking.workers_wanted() < 2:
         return {}
     jobs = {writer.name: writer.ahead(rendered, session) for writer in writers}
-    return {name: Beside(job) for name, job in jobs.items() if job is not None}
+    return {name: forking.Beside(job) for name, job in jobs.items() if job is not None}
 
 
 def _write_and_publish(options: BuildOptions, writers: list[Writer], rendered: RenderedBook, out: Path,
