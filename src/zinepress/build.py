@@ -31,14 +31,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import markdown
+from . import forking, markdown
 from .atomic import STAGING_PREFIX, new_staging, publish
 from .cache import CACHE_FOLDER, INPUT_FOLDERS, BuildCache
 from .config import Config, load_config, setting_line
 from .derived import derived_cache
 from .errors import Diagnostics, Problem, ProjectError
 from .fetch import recording_reads
-from . import forking
 from .manuscript import Book, load_manuscript
 from .progress import Progress
 from .render import RenderedBook, render
@@ -263,12 +262,17 @@ def _read(project: Path, store: BuildCache | None, formats: tuple[str, ...]) -> 
     loads WeasyPrint, when the formats lay pages out.
     """
     config = load_config(project)
-    loading = _load_layout if any(WRITERS[name].uses_layout or name == "zine" for name in formats) else None
+    loading = _load_layout if _lays_out_pages(formats) else None
     if store:
         return config, load_manuscript(config, store.chapter_html, functools.partial(store.convert_ahead,
                                                                                      while_converting=loading))
     return config, load_manuscript(config, markdown.chapter_html,
                                    functools.partial(markdown.converted_side_by_side, while_converting=loading))
+
+
+def _lays_out_pages(formats: tuple[str, ...]) -> bool:
+    """Whether the formats lay pages out with WeasyPrint and print.css: the print layout's, or the zine's own."""
+    return any(WRITERS.lays_out(name) or name == "zine" for name in formats)
 
 
 def _load_layout() -> None:
@@ -325,8 +329,7 @@ def _render_while_loading(book: Book, store: BuildCache | None, formats: tuple[s
     ``reads``.
     """
     job = functools.partial(_rendered_and_styled, book, store, _stylesheets_used(formats))
-    loads_weasyprint = "weasyprint" not in sys.modules and any(
-        WRITERS.lays_out(name) or name == "zine" for name in formats)
+    loads_weasyprint = "weasyprint" not in sys.modules and _lays_out_pages(formats)
     beside = forking.Beside(job) if loads_weasyprint and forking.workers_wanted() >= 2 else None
     try:
         writers = [WRITERS[name]() for name in formats]
@@ -381,7 +384,7 @@ def _stylesheets_used(formats: tuple[str, ...]) -> tuple[str, ...]:
     """The stylesheets the formats use: epub.css for the EPUB, print.css for the layout, print.css and
     zine.css for the zine."""
     names = {"epub.css": "epub" in formats,
-             "print.css": any(WRITERS.lays_out(name) or name == "zine" for name in formats),
+             "print.css": _lays_out_pages(formats),
              "zine.css": "zine" in formats}
     return tuple(name for name, used in names.items() if used)
 
