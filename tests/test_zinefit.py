@@ -81,7 +81,7 @@ def paginated(seed: int, chapters: int, words: int):
                 used += height
                 while used > 1:
                     full, used = full + 1, used - 1
-        return Pages(full + 3, full + 2 + used, text)
+        return Pages(full + 3, full + 2 + used, text, 2)
 
     return measure, laid_out
 
@@ -122,6 +122,33 @@ def test_auto_lays_out_four_settings_at_most_none_of_them_for_a_count_it_cannot_
         fit = Search(measure, GRID).auto()
         assert fit.blanks <= 1 or fit.setting == Setting(11.5, 1.32)
         assert len(laid_out) == len(set(laid_out)) <= 4, (seed, chapters, laid_out)
+
+
+def test_a_measured_layout_bounds_the_pages_the_smallest_setting_takes():
+    for seed, chapters, words in BOOKS:
+        measure, _ = paginated(seed, chapters, words)
+        for setting in GRID[::7]:
+            fewest = measure(setting).fewest_at(GRID[0].weight / setting.weight)
+            assert fewest <= measure(GRID[0]).count, (seed, chapters, words, setting)
+
+
+def test_auto_skips_the_smallest_setting_when_the_largest_proves_it_overflows():
+    def measured(text: float):
+        laid_out: list[Setting] = []
+
+        def count_at(setting: Setting) -> Pages:
+            laid_out.append(setting)
+            height = text * (setting.weight / GRID[-1].weight) ** 0.75
+            return Pages(2 + math.ceil(height), 1 + math.ceil(height) + height % 1, height, 2)
+
+        return count_at, laid_out
+
+    count_at, laid_out = measured(3.9)  # 6 pages at 11.5pt/1.32, 3.54 of text: at 9pt at least 2 + ceil(3.54 × 0.61 × 0.95) = 5
+    fit = Search(count_at, GRID).auto()
+    assert fit.pages == 8 and Setting(9, 1.32) not in laid_out and len(laid_out) == len(set(laid_out))
+    count_at, laid_out = measured(3.0)  # 5 pages, 2.73 of text: at 9pt the bound is 4, so only laying 9pt out tells
+    Search(count_at, GRID).auto()
+    assert Setting(9, 1.32) in laid_out
 
 
 def test_a_bare_page_count_is_enough_to_search_on():

@@ -27,6 +27,7 @@ the print edition's.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -38,6 +39,7 @@ BELOW_PREDICTION = 1  # steps below the predicted largest fit that a probe is pu
 BLANK_PROBES = 2  # probes above a fit that leaves a page blank, for one that fills it
 MODEL_PROBES = 3  # probes put where the prediction says before every other one halves the bracket
 BLANK_SHARE = 1 / 32  # blank pages a long zine keeps rather than be laid out again to fill them
+SHRINK_MARGIN = 0.95  # the text at a smaller setting is taken as at least this share of its height × the weights' ratio
 
 
 @dataclass(frozen=True)
@@ -61,11 +63,18 @@ class Pages:
     count: int
     extent: float
     text: float
+    frame: int = 0  # the pages of the count that hold no text (a self-cover's cover and colophon)
 
     @classmethod
     def estimated(cls, count: int) -> Pages:
         """A bare page count: its last page taken as half filled, the cover and the colophon as no text."""
         return cls(count, count - 0.5, max(count - 2.5, 0.5))
+
+    def fewest_at(self, share: float) -> int:
+        """The fewest pages the same text can take with a setting of ``share`` of this one's weight: its
+        height shrinks no faster than the weight (the area a line takes), and each page holds at most one
+        page of it; ``SHRINK_MARGIN`` allows for lines that break less wastefully at the smaller size."""
+        return self.frame + max(1, math.ceil(self.text * share * SHRINK_MARGIN - 1e-9))
 
 
 @dataclass(frozen=True)
@@ -144,10 +153,19 @@ class Search:
         counts = ([pages - self.multiple] if pages - self.multiple >= self.minimum else []) + \
             ([pages] if base < len(self.settings) - 1 else [])
         for count in counts:
+            if count < pages and self._overflows_smallest(base, count):
+                continue
             fit = self._fill(count)
             if fit is not None:
                 return fit
         return Fit(self.settings[base], most, pages)
+
+    def _overflows_smallest(self, index: int, pages: int) -> bool:
+        """Whether the ``index``-th layout proves that even the smallest setting takes more than ``pages``,
+        so that laying it out to show it can be skipped (for :meth:`auto` only: :meth:`exactly`'s error
+        names the count the smallest setting takes)."""
+        share = self.settings[0].weight / self.settings[index].weight
+        return self.measure(index).fewest_at(share) > pages
 
     def base_top(self) -> int:
         """The index of the largest size at the base leading (the last setting before the leading opens)."""

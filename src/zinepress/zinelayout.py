@@ -168,7 +168,7 @@ class ZineLayout:
         separate = self.settings.cover == "separate"
         count = len(pages) - 3 if separate else len(pages)
         fills = [flow_fill(page) for page in pages[2 if separate else 1:-1]]  # after the cover, before the colophon
-        return Pages(count, count - 1 + (fills[-1] if fills else 1.0), sum(fills))
+        return Pages(count, count - 1 + (fills[-1] if fills else 1.0), sum(fills), count - len(fills))
 
     def fit(self) -> Fit:
         """The body size and page count, as ``[zine] pages`` asks; an error at its line when none fits."""
