@@ -91,6 +91,9 @@ def test_the_registry_names_every_writer_and_loads_it_on_demand():
     assert [WRITERS.lays_out(name) for name in ALL_FORMATS] == [bool(WRITERS[name].uses_layout)
                                                               for name in ALL_FORMATS] == \
         [True, True, True, False, False], "the registry knows which writers use the print layout"
+    assert [WRITERS.works_early(name) for name in ALL_FORMATS] == [WRITERS[name].works_early
+                                                                  for name in ALL_FORMATS] == \
+        [False, False, False, False, True], "the registry knows which writers have early work"
 
 
 def test_strict_fails_on_replayed_warnings_without_writing(project, tmp_path, capsys):

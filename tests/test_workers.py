@@ -189,6 +189,31 @@ def test_a_job_beside_returns_its_result_and_raises_its_errors_and_crashes():
         workers.Beside(lambda: os._exit(3)).result()
 
 
+def test_a_job_beside_goes_on_to_its_follow_up_while_the_parent_takes_the_result():
+    from zinepress.errors import ProjectError
+    beside = workers.Beside(lambda: b"%" * BIG, then=lambda made: len(made) + 1)  # the result fills the pipe
+    assert beside.result() == b"%" * BIG and beside.process is not None, "kept for the follow-up"
+    assert beside.then_result() == BIG + 1 and beside.process is None
+    failing = workers.Beside(lambda: 1, then=lambda made: _fails_as_the_project())
+    assert failing.result() == 1
+    with pytest.raises(ProjectError):
+        failing.then_result()
+    assert failing.process is None
+    crashed = workers.Beside(_crashes, then=lambda made: made)
+    with pytest.raises(RuntimeError, match="ValueError"):
+        crashed.result()
+    assert crashed.process is None, "no follow-up comes after a crash: reaped at once"
+
+
+def test_forking_freezes_the_parents_objects_and_a_build_thaws_them(tmp_path):
+    import gc
+    from zinepress import forking
+    with forking.thawed():
+        forking.Beside(lambda: 1).result()
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+
+
 BESIDE_THEN_WAIT = ("import sys, time\nfrom zinepress.paged import workers\n"
                     "job = workers.Beside(lambda: time.sleep(120))\n"
                     "print(job.process.pid, flush=True)\ntime.sleep(120)\n")

@@ -27,11 +27,12 @@ import signal
 import stat
 import sys
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import forking, markdown
+from . import forking, hyphenation, markdown
 from .atomic import STAGING_PREFIX, new_staging, publish
 from .cache import CACHE_FOLDER, INPUT_FOLDERS, BuildCache
 from .config import Config, load_config, setting_line
@@ -113,7 +114,7 @@ def build(options: BuildOptions) -> BuildResult:
     with written_or_located(project / "build"):
         out = output_folder(project, options.out)
     store = BuildCache(project) if options.cache else None
-    with terminated_as_interrupt(), recording_reads() as reads, written_or_located(out):
+    with terminated_as_interrupt(), recording_reads() as reads, written_or_located(out), forking.thawed():
         try:
             return _build(options, project, out, store, reads, stages)
         finally:
@@ -297,7 +298,7 @@ def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, st
     stages.begin(1 + laying_out + len(options.formats))
     diagnostics = Diagnostics(warnings=[*config.warnings, *book.warnings])
     with stages.stage("render"):
-        writers, rendered, stylesheets = _render_while_loading(book, store, options.formats, reads)
+        writers, rendered, stylesheets, early = _render_while_loading(book, store, options.formats, reads)
     sources = [config.path, *(chapter.source for chapter in book.chapters),
                *(asset.path for asset in book.assets)]
     date = source_date(sources, config.date)
@@ -307,8 +308,10 @@ def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, st
                          "glyphs for them (install a font for that script, such as a Noto font, or name your own "
                          "cover in book.toml)", config.path, setting_line(config, "title"))
     session = BuildSession(rendered, date, diagnostics, options.formats, stylesheets, None, store)
-    ahead = _start_ahead(writers, rendered, session) if laying_out else {}
+    ahead = dict(early)
     try:
+        if laying_out:
+            ahead |= _start_ahead(writers, rendered, session, early)
         laid_out = None
         if laying_out:
             with stages.stage("layout"):
@@ -321,40 +324,105 @@ def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, st
 
 
 def _render_while_loading(book: Book, store: BuildCache | None, formats: tuple[str, ...],
-                          reads: set[Path]) -> tuple[list[Writer], RenderedBook, dict]:
-    """The writers, the rendered book and its stylesheets.
+                          reads: set[Path]) -> tuple[list[Writer], RenderedBook, dict, dict]:
+    """The writers, the rendered book, its stylesheets and the writers' early jobs under way.
 
     When the writers load WeasyPrint (about 0.3 s) and a CPU is free, the book is rendered
-    and its stylesheets checked in a forked process meanwhile; the files it read are added to
-    ``reads``.
+    and its stylesheets checked in a forked process meanwhile, which also loads the book's
+    hyphenation patterns for the layout and then goes on to the writers' early jobs (their
+    results follow the book; the jobs, by name, hold it until then). The files it read are
+    added to ``reads``.
     """
-    job = functools.partial(_rendered_and_styled, book, store, _stylesheets_used(formats))
-    loads_weasyprint = "weasyprint" not in sys.modules and _lays_out_pages(formats)
-    beside = forking.Beside(job) if loads_weasyprint and forking.workers_wanted() >= 2 else None
+    lays_out = _lays_out_pages(formats)
+    job = functools.partial(_rendered_and_styled, book, store, _stylesheets_used(formats), lays_out)
+    early = tuple(name for name in formats if WRITERS.works_early(name))
+    loads_weasyprint = "weasyprint" not in sys.modules and lays_out
+    beside = None
+    if loads_weasyprint and forking.workers_wanted() >= 2:
+        beside = forking.Beside(job, then=functools.partial(_early_results, early, store) if early else None)
     try:
         writers = [WRITERS[name]() for name in formats]
-        rendered, stylesheets, read_there = beside.result() if beside else job()
-    finally:
+        rendered, stylesheets, read_there, patterns = beside.result() if beside else job()
+    except BaseException:
         if beside is not None:
             beside.close(abort=True)
+        raise
+    if beside is not None and not early:
+        beside.close()
+    hyphenation.adopt(patterns)
     reads.update(read_there)
-    return writers, rendered, stylesheets
+    if beside is None or not early:
+        return writers, rendered, stylesheets, {}
+    following = _Following(beside)
+    return writers, rendered, stylesheets, {
+        name: _Early(following, name, functools.partial(_early_here, name, rendered, store)) for name in early}
 
 
-def _rendered_and_styled(book: Book, store: BuildCache | None, names: tuple[str, ...]) -> tuple:
-    """The rendered book, its stylesheets read and checked, and the project files read for them."""
+def _rendered_and_styled(book: Book, store: BuildCache | None, names: tuple[str, ...], lays_out: bool) -> tuple:
+    """The rendered book, its stylesheets read and checked, the project files read for them and, for a
+    layout, pyphen's patterns for the book's language (see :mod:`.hyphenation`)."""
     with recording_reads() as read_here:
         rendered = render(book, derived_cache(store, "covers"))
         stylesheets = load_stylesheets(book.config.project, names)
-    return rendered, stylesheets, read_here
+    patterns = hyphenation.loaded(book.config.language) if lays_out else {}
+    return rendered, stylesheets, read_here, patterns
 
 
-def _start_ahead(writers: list[Writer], rendered: RenderedBook, session: BuildSession) -> dict:
-    """The writers' ahead jobs, each started in a process of its own beside the layout, when there is a
-    CPU to spare and this process may fork (else the writers do that work when they run)."""
+def _early_results(names: tuple[str, ...], store: BuildCache | None, made: tuple) -> dict[str, object]:
+    """The early jobs of the writers ``names`` for the rendered book in ``made``, run: name → result
+    (a writer with no job, its result cached, has none)."""
+    rendered = made[0]
+    jobs = {name: WRITERS[name].early(rendered, store) for name in names}
+    return {name: job() for name, job in jobs.items() if job is not None}
+
+
+def _early_here(name: str, rendered: RenderedBook, store: BuildCache | None):
+    """The writer's early job run in this process: for a writer whose job the rendering process found
+    no need of (its result was cached) but which asks for it all the same."""
+    job = WRITERS[name].early(rendered, store)
+    return job() if job is not None else None
+
+
+class _Following:
+    """The early jobs' results that the rendering process sends after the book, received once."""
+
+    def __init__(self, beside: forking.Beside):
+        self.beside, self.results = beside, None
+
+    def result(self) -> dict[str, object]:
+        if self.results is None:
+            self.results = self.beside.then_result()
+        return self.results
+
+    def close(self, abort: bool = False) -> None:
+        self.beside.close(abort=abort)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Early:
+    """One writer's early job under way, as :attr:`BuildSession.ahead` holds jobs: its :meth:`result` when asked."""
+
+    following: _Following
+    name: str
+    here: Callable[[], object]
+
+    def result(self):
+        results = self.following.result()
+        return results[self.name] if self.name in results else self.here()
+
+    def close(self, abort: bool = False) -> None:
+        self.following.close(abort=abort)
+
+
+def _start_ahead(writers: list[Writer], rendered: RenderedBook, session: BuildSession, started: dict) -> dict:
+    """The writers' ahead jobs and the early jobs not ``started`` yet, each started in a process of its own
+    beside the layout, when there is a CPU to spare and this process may fork (else the writers do
+    that work when they run)."""
     if forking.workers_wanted() < 2:
         return {}
     jobs = {writer.name: writer.ahead(rendered, session) for writer in writers}
+    jobs |= {writer.name: writer.early(rendered, session.store) for writer in writers
+             if writer.works_early and writer.name not in started}
     return {name: forking.Beside(job) for name, job in jobs.items() if job is not None}
 
 

@@ -8,14 +8,13 @@ formatting and http, https and mailto links survive.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable
 
 import markdown as python_markdown
 import nh3
 
 from .figures import FigureExtension
-from .forking import Beside, workers_wanted
+from .forking import Beside, fork_context, workers_wanted
 from .xhtml import parse_fragment, serialize_children
 
 CHAPTER_EXTENSIONS = ["footnotes", "tables", "fenced_code", "attr_list", "smarty",
@@ -57,7 +56,7 @@ def converted_side_by_side(texts: list[str], while_converting: Callable[[], obje
     """
     if workers_wanted() < 2 or sum(map(len, texts)) < SIDE_BY_SIDE_FROM:
         return {}
-    fork = multiprocessing.get_context("fork")
+    fork = fork_context()
     ends = fork.RawArray("l", [0, len(texts)])  # the next text from the front; one past the next from the back
     lock = fork.Lock()
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import multiprocessing
 import os
 import pickle
 import queue
@@ -31,7 +30,7 @@ import threading
 import traceback
 
 from ..errors import ProjectError
-from ..forking import STOP_SECONDS, Beside, send_report, started_as_child, unpacked, workers_wanted  # noqa: F401 - Beside and workers_wanted are used from here
+from ..forking import STOP_SECONDS, Beside, fork_context, send_report, started_as_child, unpacked, workers_wanted  # noqa: F401 - Beside and workers_wanted are used from here
 from .context import LayoutContext
 from .layout import PartLayout
 from .parts import Part
@@ -82,7 +81,7 @@ class Stream:
     """
 
     def __init__(self, parts: list[Part], workers: int, context: LayoutContext, stylesheets):
-        fork = multiprocessing.get_context("fork")
+        fork = fork_context()
         self.downs, self.ups, self.processes, self.holder = [], [], [], {}
         self.inbox: queue.Queue = queue.Queue()
         dealt = AHEAD * workers

@@ -14,9 +14,9 @@ class _Registry(MutableMapping):
     """Format name → writer class; a writer registered as ``".module:Class"`` is imported on first use."""
 
     def __init__(self, places: dict[str, str | type[Writer]], listers: frozenset[str] = frozenset(),
-                 layouts: frozenset[str] = frozenset()):
+                 layouts: frozenset[str] = frozenset(), early: frozenset[str] = frozenset()):
         self._places = dict(places)
-        self._listers, self._layouts = listers, layouts
+        self._listers, self._layouts, self._early = listers, layouts, early
 
     def lists_books(self, name: str) -> bool:
         """Whether the writer lists the books (its class's ``needs_outputs``), known without importing it."""
@@ -27,6 +27,12 @@ class _Registry(MutableMapping):
         """Whether the writer uses the print layout (its class's ``uses_layout``), known without importing it."""
         place = self._places[name]
         return bool(place.uses_layout) if not isinstance(place, str) else name in self._layouts
+
+    def works_early(self, name: str) -> bool:
+        """Whether the writer has work that needs only the rendered book (its class's ``works_early``),
+        known without importing it."""
+        place = self._places[name]
+        return place.works_early if not isinstance(place, str) else name in self._early
 
     def __getitem__(self, name: str) -> type[Writer]:
         place = self._places[name]
@@ -54,6 +60,7 @@ class _Registry(MutableMapping):
 WRITERS: MutableMapping[str, type[Writer]] = _Registry({"epub": ".epub:EpubWriter", "pdf": ".pdf:PdfWriter",
                                                         "print": ".press:PressWriter", "zine": ".zine:ZineWriter",
                                                         "site": ".site:SiteWriter"}, listers=frozenset({"site"}),
-                                                       layouts=frozenset({"epub", "pdf", "print"}))
+                                                       layouts=frozenset({"epub", "pdf", "print"}),
+                                                       early=frozenset({"site"}))
 
 __all__ = ["WRITERS", "BuildSession", "Writer", "Written"]

@@ -31,6 +31,7 @@ class Writer:
     description: ClassVar[str]
     needs_outputs: ClassVar[bool] = False
     uses_layout: ClassVar[str | None] = None
+    works_early: ClassVar[bool] = False  # it has an early job (see :meth:`early`)
 
     def file_name(self, rendered: RenderedBook) -> str:
         return f"{rendered.config.slug}{self.suffix}"
@@ -41,6 +42,13 @@ class Writer:
     def ahead(self, rendered: RenderedBook, session: "BuildSession") -> Callable[[], object] | None:
         """Work of this writer that needs neither the layout nor the other writers, as a job whose
         result pickles, to be run beside them (``session.ahead[name]`` holds it then); None if none."""
+        return None
+
+    @classmethod
+    def early(cls, rendered: RenderedBook, store) -> Callable[[], object] | None:
+        """Work that needs only the rendered book and the build cache ``store``, and not WeasyPrint, as a
+        job whose result pickles: run by the process that rendered the book while the build loads
+        WeasyPrint, else beside the layout (``session.ahead[name]`` holds it, as an ahead job); None if none."""
         return None
 
 

@@ -92,6 +92,7 @@ class SiteWriter(Writer):
     suffix = ".html"
     description = "Downloads page, OPDS catalog and checksums"
     needs_outputs = True
+    works_early = True
 
     def write(self, rendered: RenderedBook, folder: Path, session: BuildSession,
               outputs: tuple[Written, ...] = ()) -> list[Path]:
@@ -123,9 +124,10 @@ class SiteWriter(Writer):
         written.append(write_atomically(folder / "index.html", page.encode("utf-8")))
         return written
 
-    def ahead(self, rendered: RenderedBook, session: BuildSession):
-        """The cover's thumbnail, scaled down beside the layout, unless an earlier build's is kept."""
-        cache = derived_cache(session.store, "covers")
+    @classmethod
+    def early(cls, rendered: RenderedBook, store):
+        """The cover's thumbnail, scaled down as soon as the book is rendered, unless an earlier build's is kept."""
+        cache = derived_cache(store, "covers")
         if cache is not None and cache.get(thumbnail_key(rendered.cover)) is not None:
             return None
         return functools.partial(thumbnail_bytes, rendered.cover)
