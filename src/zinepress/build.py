@@ -27,7 +27,6 @@ import signal
 import stat
 import sys
 import threading
-from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +36,7 @@ from .atomic import STAGING_PREFIX, new_staging, publish
 from .cache import CACHE_FOLDER, INPUT_FOLDERS, BuildCache
 from .config import Config, load_config, setting_line
 from .derived import derived_cache
+from .early import early_results, pending_early
 from .errors import Diagnostics, Problem, ProjectError
 from .fetch import recording_reads
 from .manuscript import Book, load_manuscript
@@ -339,7 +339,7 @@ def _render_while_loading(book: Book, store: BuildCache | None, formats: tuple[s
     loads_weasyprint = "weasyprint" not in sys.modules and lays_out
     beside = None
     if loads_weasyprint and forking.workers_wanted() >= 2:
-        beside = forking.Beside(job, then=functools.partial(_early_results, early, store) if early else None)
+        beside = forking.Beside(job, then=functools.partial(early_results, early, store) if early else None)
     try:
         writers = [WRITERS[name]() for name in formats]
         rendered, stylesheets, read_there, patterns = beside.result() if beside else job()
@@ -353,9 +353,7 @@ def _render_while_loading(book: Book, store: BuildCache | None, formats: tuple[s
     reads.update(read_there)
     if beside is None or not early:
         return writers, rendered, stylesheets, {}
-    following = _Following(beside)
-    return writers, rendered, stylesheets, {
-        name: _Early(following, name, functools.partial(_early_here, name, rendered, store)) for name in early}
+    return writers, rendered, stylesheets, pending_early(beside, early, rendered, store)
 
 
 def _rendered_and_styled(book: Book, store: BuildCache | None, names: tuple[str, ...], lays_out: bool) -> tuple:
@@ -366,52 +364,6 @@ def _rendered_and_styled(book: Book, store: BuildCache | None, names: tuple[str,
         stylesheets = load_stylesheets(book.config.project, names)
     patterns = hyphenation.loaded(book.config.language) if lays_out else {}
     return rendered, stylesheets, read_here, patterns
-
-
-def _early_results(names: tuple[str, ...], store: BuildCache | None, made: tuple) -> dict[str, object]:
-    """The early jobs of the writers ``names`` for the rendered book in ``made``, run: name → result
-    (a writer with no job, its result cached, has none)."""
-    rendered = made[0]
-    jobs = {name: WRITERS[name].early(rendered, store) for name in names}
-    return {name: job() for name, job in jobs.items() if job is not None}
-
-
-def _early_here(name: str, rendered: RenderedBook, store: BuildCache | None):
-    """The writer's early job run in this process: for a writer whose job the rendering process found
-    no need of (its result was cached) but which asks for it all the same."""
-    job = WRITERS[name].early(rendered, store)
-    return job() if job is not None else None
-
-
-class _Following:
-    """The early jobs' results that the rendering process sends after the book, received once."""
-
-    def __init__(self, beside: forking.Beside):
-        self.beside, self.results = beside, None
-
-    def result(self) -> dict[str, object]:
-        if self.results is None:
-            self.results = self.beside.then_result()
-        return self.results
-
-    def close(self, abort: bool = False) -> None:
-        self.beside.close(abort=abort)
-
-
-@dataclasses.dataclass(frozen=True)
-class _Early:
-    """One writer's early job under way, as :attr:`BuildSession.ahead` holds jobs: its :meth:`result` when asked."""
-
-    following: _Following
-    name: str
-    here: Callable[[], object]
-
-    def result(self):
-        results = self.following.result()
-        return results[self.name] if self.name in results else self.here()
-
-    def close(self, abort: bool = False) -> None:
-        self.following.close(abort=abort)
 
 
 def _start_ahead(writers: list[Writer], rendered: RenderedBook, session: BuildSession, started: dict) -> dict:
