@@ -97,3 +97,23 @@ def test_the_generated_cover_and_thumbnail_come_back_from_the_cache_unchanged(bu
     assert main(["build", str(bundled), "--format", "epub", "--format", "site", "--quiet"]) == 0
     assert {name: (bundled / "build" / name).read_bytes() for name in fresh} == fresh
     assert len(list(folder.iterdir())) == 2
+
+
+def test_the_cover_knows_its_top_left_colour_for_the_print_cover_page(tmp_path: Path):
+    """The print cover page's ground is the cover's top-left pixel, known without decoding it again."""
+    import dataclasses
+
+    from PIL import Image
+
+    from zinepress.config import load_config
+    from zinepress.cover import cover_for
+    config = load_config(ROOT)
+    generated = cover_for(config)
+    with Image.open(io.BytesIO(generated.data)) as image:
+        assert generated.ground == "#{:02x}{:02x}{:02x}".format(*image.convert("RGB").getpixel((0, 0)))
+    picture = Image.new("RGB", (30, 40), (200, 10, 60))
+    picture.putpixel((0, 0), (1, 2, 3))
+    (tmp_path / "manuscript").mkdir()
+    picture.save(tmp_path / "manuscript" / "cover.png")
+    own = cover_for(dataclasses.replace(config, project=tmp_path, cover="cover.png"))
+    assert own.ground == "#010203"

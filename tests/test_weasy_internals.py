@@ -62,3 +62,27 @@ def test_weasyprint_loads_its_libraries_without_a_library_search():
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "", done.stdout
+
+
+def test_a_layout_and_its_pdf_parse_no_c_type_after_loading():
+    """The C types WeasyPrint asks cffi for are parsed while the adapter loads, before the layouts fork:
+    a new one (a WeasyPrint release using another type) fails here, naming it."""
+    program = ("import cffi.api\n"
+               "from zinepress.paged import weasy\n"
+               "parsed = []\n"
+               "own = cffi.api.FFI._typeof_locked\n"
+               "def recording(self, cdecl):\n"
+               "    parsed.append(cdecl)\n"
+               "    return own(self, cdecl)\n"
+               "cffi.api.FFI._typeof_locked = recording\n"
+               "html = '<p lang=en>Hyphenated <b>text</b> <i>in</i> <code>three</code> faces.</p>' * 40\n"
+               "weasy.HTML(string=html).write_pdf()\n"
+               "print(parsed)\n")
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]", f"cffi parsed {result.stdout.strip()} during a layout"
+
+
+def test_sized_arrays_are_made_as_open_arrays_of_their_items():
+    made = weasy.ffi.new("hb_codepoint_t[3]", [7, 8, 9])
+    assert list(made) == [7, 8, 9] and len(made) == 3
+    assert len(weasy.ffi.new("char[4]")) == 4

@@ -38,13 +38,15 @@ SCRIPT_FAMILIES = ((re.compile(r"[\u0590-\u05ff\ufb1d-\ufb4f]"), "Noto Serif Heb
 
 @dataclass(frozen=True)
 class Cover:
-    """The cover's bytes, file name (inside the EPUB and beside the downloads) and media type."""
+    """The cover's bytes, file name (inside the EPUB and beside the downloads), media type, size and the
+    colour of its top-left corner as CSS (the print cover's ground)."""
 
     data: bytes
     file_name: str
     media_type: str
     width: int
     height: int
+    ground: str
     missing: str = ""  # characters of a generated cover's text that its fonts cannot show
 
 
@@ -201,7 +203,8 @@ def cover_for(config: Config, cache: DerivedCache | None = None) -> Cover:
         return _authors_cover(config)
     data = cache.make(_generated_cover_key(config), lambda: generated_cover(config)) if cache else \
         generated_cover(config)
-    return Cover(data, "images/cover.png", "image/png", *COVER_SIZE, missing=missing_characters(config))
+    return Cover(data, "images/cover.png", "image/png", *COVER_SIZE, ground=palette(config)[0],
+                 missing=missing_characters(config))
 
 
 def _authors_cover(config: Config) -> Cover:
@@ -220,4 +223,6 @@ def _authors_cover(config: Config) -> Cover:
         raise ProjectError(f"cover '{config.cover}' {problem}", config.path, line) from None
     with Image.open(io.BytesIO(data)) as image:
         width, height = image.size
-    return Cover(data, f"images/cover{suffix}", COVER_TYPES[suffix], width, height)
+        red, green, blue = image.convert("RGB").getpixel((0, 0))
+    return Cover(data, f"images/cover{suffix}", COVER_TYPES[suffix], width, height,
+                 ground=f"#{red:02x}{green:02x}{blue:02x}")

@@ -6,10 +6,6 @@ The print target's gutter rules (:mod:`..gutter`) are added to them for each lay
 from __future__ import annotations
 
 import hashlib
-from io import BytesIO
-
-from PIL import Image
-
 
 from ..render import RenderedBook
 
@@ -36,13 +32,6 @@ def cover_css(height_mm: float, ground: str) -> str:
             "object-fit: contain; margin: 0; }")
 
 
-def cover_ground(cover) -> str:
-    """The colour of the cover image's top-left corner, as CSS."""
-    with Image.open(BytesIO(cover.data)) as image:
-        red, green, blue = image.convert("RGB").getpixel((0, 0))
-    return f"#{red:02x}{green:02x}{blue:02x}"
-
-
 def page_css(rendered: RenderedBook) -> str:
     """The trim size, the cover page and font choices from book.toml, as CSS."""
     settings = rendered.config.print
@@ -50,7 +39,7 @@ def page_css(rendered: RenderedBook) -> str:
              f"bleed: {settings.bleed}mm; marks: none; }}"]
     width, height = settings.trim_width + 2 * settings.bleed, settings.trim_height + 2 * settings.bleed
     rules.append(f".full-bleed {{ margin: -{settings.bleed}mm; width: {width}mm; height: {height}mm; }}")
-    rules.append(cover_css(settings.trim_height, cover_ground(rendered.cover)))
+    rules.append(cover_css(settings.trim_height, rendered.cover.ground))
     fonts = rendered.config.fonts
     if fonts.body:
         rules.append(f"body {{ font-family: {fonts.body}; }}")

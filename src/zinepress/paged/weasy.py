@@ -2,10 +2,11 @@
 
 The rest of zinepress lays out pages through these small functions and never imports
 WeasyPrint itself. The internals used (a page's box tree, the page maker's counter
-state, ``make_margin_boxes`` and ``layout_backgrounds``) are checked once, against the
-version they were written for: :func:`check_internals` names the version that broke them.
-The margin-box hook is installed only while a layout runs (:func:`margin_box_records`), and
-each layout records into its own list. WeasyPrint is loaded by :func:`_loaded_weasyprint`,
+state, ``make_margin_boxes``, ``layout_backgrounds`` and ``RasterImage._get_png_data``) are
+checked once, against the version they were written for: :func:`check_internals` names the
+version that broke them. The margin-box hook is installed only while a layout runs
+(:func:`margin_box_records`), and each layout records into its own list; the PNG hook, which
+changes no pixel, stays (:func:`_png_stream_data`). WeasyPrint is loaded by :func:`_loaded_weasyprint`,
 which spares it the slow library search it would run on Linux.
 """
 
@@ -17,6 +18,7 @@ import copy
 import ctypes.util
 import importlib
 import io
+import re
 import sys
 import threading
 from importlib import resources
@@ -51,11 +53,15 @@ def _not_searched(name: str) -> None:
 
 weasyprint = _loaded_weasyprint()
 from weasyprint import CSS, HTML  # noqa: E402 - loaded by _loaded_weasyprint above
+from weasyprint import images as weasy_images  # noqa: E402
 from weasyprint import layout as weasy_layout  # noqa: E402
 from weasyprint.formatting_structure import boxes  # noqa: E402
 from weasyprint.layout.background import layout_backgrounds  # noqa: E402
 from weasyprint.logger import LOGGER  # noqa: E402
+from weasyprint.text.ffi import ffi  # noqa: E402
 from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
+
+from .pngdata import flate_image_data  # noqa: E402
 
 TESTED_VERSIONS = ("70.",)
 GENERATED = ("::before", "::after", "::marker", "::footnote-call", "::footnote-marker")
@@ -70,6 +76,7 @@ _records: contextvars.ContextVar[list | None] = contextvars.ContextVar("zinepres
 _hook_lock = threading.Lock()
 _hook_users = 0
 _own_make_margin_boxes = weasy_layout.make_margin_boxes
+_own_png_data = getattr(weasy_images.RasterImage, "_get_png_data", None)
 
 
 class WeasyPrintChanged(RuntimeError):
@@ -80,6 +87,7 @@ def check_internals() -> None:
     """Raise :class:`WeasyPrintChanged`, naming the installed version, if an internal is missing."""
     wanted = {"weasyprint.layout.make_margin_boxes": getattr(weasy_layout, "make_margin_boxes", None),
               "weasyprint.layout.background.layout_backgrounds": layout_backgrounds,
+              "weasyprint.images.RasterImage._get_png_data": _own_png_data,
               "weasyprint.formatting_structure.boxes.MarginBox": getattr(boxes, "MarginBox", None),
               "weasyprint.formatting_structure.boxes.TextBox": getattr(boxes, "TextBox", None),
               "weasyprint.formatting_structure.boxes.ReplacedBox": getattr(boxes, "ReplacedBox", None),
@@ -89,6 +97,50 @@ def check_internals() -> None:
     if missing:
         raise WeasyPrintChanged(f"WeasyPrint {VERSION} lacks {', '.join(missing)}, which zinepress's layout "
                                 f"relies on (tested with {', '.join(v + 'x' for v in TESTED_VERSIONS)})")
+
+
+def _png_stream_data(pillow_image) -> bytes:
+    """WeasyPrint's ``RasterImage._get_png_data``, which encodes an image again as PNG to take its IDAT
+    data for the PDF: an image opened from PNG bytes that PDF takes as they are gives their IDAT
+    data at once (see :mod:`.pngdata`); any other image is encoded by WeasyPrint as before."""
+    source = getattr(pillow_image, "fp", None)
+    if isinstance(source, io.BytesIO):
+        data = flate_image_data(source.getvalue(), pillow_image.mode, pillow_image.size)
+        if data is not None:
+            return data
+    return _own_png_data(pillow_image)
+
+
+if _own_png_data is not None:
+    weasy_images.RasterImage._get_png_data = staticmethod(_png_stream_data)
+
+
+C_TYPES_USED = ("PangoRectangle *", "PangoLogAttr[]", "PangoFcFontMap *", "FcChar8 **", "FcResult *",
+                "unsigned int *", "char[]", "char[4]", "hb_tag_t[100]", "hb_codepoint_t[]")
+SIZED_ARRAY = re.compile(r"(\w[\w ]*)\[(\d+)\]")
+_own_new = ffi.new
+
+
+def _new_cdata(cdecl, init=None):
+    """cffi's ``new`` on WeasyPrint's FFI, with ``T[n]`` and a list of n items made as ``T[]`` and that list:
+    the same memory and values, without cffi parsing a C declaration for every length (about 5 ms each:
+    its parser is handed all of Pango's and HarfBuzz's type names every time)."""
+    if isinstance(cdecl, str) and isinstance(init, (list, tuple)):
+        sized = SIZED_ARRAY.fullmatch(cdecl)
+        if sized and int(sized[2]) == len(init):
+            return _own_new(f"{sized[1]}[]", init)
+    return _own_new(cdecl, init)
+
+
+def _parse_c_types() -> None:
+    """Parse the C types WeasyPrint's layout and PDF writing ask cffi for, once, while it loads: in the
+    process that forks the layouts, so that none of them parses them again."""
+    for cdecl in C_TYPES_USED:
+        ffi.typeof(cdecl)
+
+
+ffi.new = _new_cdata
+_parse_c_types()
 
 
 def _recording_margin_boxes(context, page, state):
