@@ -18,7 +18,7 @@ from PIL import Image
 
 from conftest import PROJECTS, ROOT, run
 from zinepress.build import ALL_FORMATS
-from zinepress.writers import WRITERS
+from zinepress.writers import WRITERS, Writer
 
 PRINT_CSS = """@page { margin: 15mm; @bottom-center { content: counter(page); } }
 body { font-family: serif; font-size: 11pt; }
@@ -94,6 +94,11 @@ def test_the_registry_names_every_writer_and_loads_it_on_demand():
     assert [WRITERS.works_early(name) for name in ALL_FORMATS] == [WRITERS[name].works_early
                                                                   for name in ALL_FORMATS] == \
         [False, False, False, False, True], "the registry knows which writers have early work"
+    assert [WRITERS.works_ahead(name) for name in ALL_FORMATS] == [WRITERS[name].works_ahead
+                                                                  for name in ALL_FORMATS] == \
+        [False, False, False, True, False], "the registry knows which writers have ahead work"
+    assert [WRITERS[name].ahead is not Writer.ahead for name in ALL_FORMATS] == \
+        [WRITERS.works_ahead(name) for name in ALL_FORMATS], "works_ahead says which writers have an ahead job"
 
 
 def test_strict_fails_on_replayed_warnings_without_writing(project, tmp_path, capsys):

@@ -298,7 +298,7 @@ def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, st
     stages.begin(1 + laying_out + len(options.formats))
     diagnostics = Diagnostics(warnings=[*config.warnings, *book.warnings])
     with stages.stage("render"):
-        writers, rendered, stylesheets, early = _render_while_loading(book, store, options.formats, reads)
+        forking_writers, rendered, stylesheets, early = _render_while_loading(book, store, options.formats, reads)
     sources = [config.path, *(chapter.source for chapter in book.chapters),
                *(asset.path for asset in book.assets)]
     date = source_date(sources, config.date)
@@ -311,7 +311,9 @@ def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, st
     ahead = dict(early)
     try:
         if laying_out:
-            ahead |= _start_ahead(writers, rendered, session, early)
+            ahead |= _start_ahead(forking_writers, options.formats, rendered, session, early)
+        writers = [next((writer for writer in forking_writers if writer.name == name), None) or WRITERS[name]()
+                   for name in options.formats]
         laid_out = None
         if laying_out:
             with stages.stage("layout"):
@@ -325,13 +327,15 @@ def _build_fresh(options: BuildOptions, read: tuple[Config, Book], out: Path, st
 
 def _render_while_loading(book: Book, store: BuildCache | None, formats: tuple[str, ...],
                           reads: set[Path]) -> tuple[list[Writer], RenderedBook, dict, dict]:
-    """The writers, the rendered book, its stylesheets and the writers' early jobs under way.
+    """The writers with ahead jobs, the rendered book, its stylesheets and the writers' early jobs under way.
 
     When the writers load WeasyPrint (about 0.3 s) and a CPU is free, the book is rendered
     and its stylesheets checked in a forked process meanwhile, which also loads the book's
     hyphenation patterns for the layout and then goes on to the writers' early jobs (their
     results follow the book; the jobs, by name, hold it until then). The files it read are
-    added to ``reads``.
+    added to ``reads``. Only the writers whose ahead jobs fork beside the layout are loaded
+    here (the zine's loads WeasyPrint), so that their jobs start as soon as the book is
+    rendered; the others load while those jobs run.
     """
     lays_out = _lays_out_pages(formats)
     job = functools.partial(_rendered_and_styled, book, store, _stylesheets_used(formats), lays_out)
@@ -341,7 +345,9 @@ def _render_while_loading(book: Book, store: BuildCache | None, formats: tuple[s
     if loads_weasyprint and forking.workers_wanted() >= 2:
         beside = forking.Beside(job, then=functools.partial(early_results, early, store) if early else None)
     try:
-        writers = [WRITERS[name]() for name in formats]
+        writers = [WRITERS[name]() for name in formats if WRITERS.works_ahead(name)]
+        if lays_out and not writers:
+            _load_layout()
         rendered, stylesheets, read_there, patterns = beside.result() if beside else job()
     except BaseException:
         if beside is not None:
@@ -366,15 +372,16 @@ def _rendered_and_styled(book: Book, store: BuildCache | None, names: tuple[str,
     return rendered, stylesheets, read_here, patterns
 
 
-def _start_ahead(writers: list[Writer], rendered: RenderedBook, session: BuildSession, started: dict) -> dict:
-    """The writers' ahead jobs and the early jobs not ``started`` yet, each started in a process of its own
-    beside the layout, when there is a CPU to spare and this process may fork (else the writers do
-    that work when they run)."""
+def _start_ahead(writers: list[Writer], formats: tuple[str, ...], rendered: RenderedBook, session: BuildSession,
+                 started: dict) -> dict:
+    """The ``writers``' ahead jobs and the early jobs of ``formats`` not ``started`` yet, each started in a
+    process of its own beside the layout, when there is a CPU to spare and this process may fork
+    (else the writers do that work when they run)."""
     if forking.workers_wanted() < 2:
         return {}
     jobs = {writer.name: writer.ahead(rendered, session) for writer in writers}
-    jobs |= {writer.name: writer.early(rendered, session.store) for writer in writers
-             if writer.works_early and writer.name not in started}
+    jobs |= {name: WRITERS[name].early(rendered, session.store) for name in formats
+             if WRITERS.works_early(name) and name not in started}
     return {name: forking.Beside(job) for name, job in jobs.items() if job is not None}
 
 

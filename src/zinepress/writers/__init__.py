@@ -14,9 +14,10 @@ class _Registry(MutableMapping):
     """Format name → writer class; a writer registered as ``".module:Class"`` is imported on first use."""
 
     def __init__(self, places: dict[str, str | type[Writer]], listers: frozenset[str] = frozenset(),
-                 layouts: frozenset[str] = frozenset(), early: frozenset[str] = frozenset()):
+                 layouts: frozenset[str] = frozenset(), early: frozenset[str] = frozenset(),
+                 ahead: frozenset[str] = frozenset()):
         self._places = dict(places)
-        self._listers, self._layouts, self._early = listers, layouts, early
+        self._listers, self._layouts, self._early, self._ahead = listers, layouts, early, ahead
 
     def lists_books(self, name: str) -> bool:
         """Whether the writer lists the books (its class's ``needs_outputs``), known without importing it."""
@@ -33,6 +34,12 @@ class _Registry(MutableMapping):
         known without importing it."""
         place = self._places[name]
         return place.works_early if not isinstance(place, str) else name in self._early
+
+    def works_ahead(self, name: str) -> bool:
+        """Whether the writer has work to fork beside the layout (its class's ``works_ahead``), known
+        without importing it."""
+        place = self._places[name]
+        return place.works_ahead if not isinstance(place, str) else name in self._ahead
 
     def __getitem__(self, name: str) -> type[Writer]:
         place = self._places[name]
@@ -61,6 +68,6 @@ WRITERS: MutableMapping[str, type[Writer]] = _Registry({"epub": ".epub:EpubWrite
                                                         "print": ".press:PressWriter", "zine": ".zine:ZineWriter",
                                                         "site": ".site:SiteWriter"}, listers=frozenset({"site"}),
                                                        layouts=frozenset({"epub", "pdf", "print"}),
-                                                       early=frozenset({"site"}))
+                                                       early=frozenset({"site"}), ahead=frozenset({"zine"}))
 
 __all__ = ["WRITERS", "BuildSession", "Writer", "Written"]

@@ -32,6 +32,7 @@ class Writer:
     needs_outputs: ClassVar[bool] = False
     uses_layout: ClassVar[str | None] = None
     works_early: ClassVar[bool] = False  # it has an early job (see :meth:`early`)
+    works_ahead: ClassVar[bool] = False  # it has an ahead job (see :meth:`ahead`)
 
     def file_name(self, rendered: RenderedBook) -> str:
         return f"{rendered.config.slug}{self.suffix}"

@@ -56,6 +56,7 @@ class ZineWriter(Writer):
     name = "zine"
     suffix = "-zine.pdf"
     description = "Zine to print and fold at home"
+    works_ahead = True
 
     def describe(self, path: Path) -> str:
         """What a file of this writer is, for the downloads page."""
