@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import subprocess
 from pathlib import Path
 
@@ -92,6 +93,21 @@ def test_worker_processes_and_one_process_write_the_same_bytes(tmp_path, monkeyp
         assert main(["build", str(project), "--no-cache", "--out", str(tmp_path / name)]) == 0
         builds[name] = {path.name: path.read_bytes() for path in sorted((tmp_path / name).iterdir())}
     assert builds["forked"] == builds["in-process"]
+
+
+def test_a_project_built_in_another_folder_writes_the_same_pdf(tmp_path, monkeypatch):
+    """The images' PDF names come from their bytes, not from their absolute paths (WeasyPrint hashes the URL)."""
+    from zinepress.cli import main
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    pdfs = []
+    for folder in ("here", "somewhere/else/entirely"):
+        project = copy_project(PROJECTS / "typography", tmp_path / folder / "book")
+        assert main(["build", str(project), "--no-cache", "--format", "pdf", "--out", str(tmp_path / folder / "out")]) == 0
+        pdfs.append((tmp_path / folder / "out" / "typography.pdf").read_bytes())
+    with pikepdf.open(io.BytesIO(pdfs[0])) as pdf:
+        images = [obj for obj in pdf.objects if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == "/Image"]
+    assert len(images) >= 2
+    assert pdfs[0] == pdfs[1]
 
 
 def test_a_problem_found_in_a_worker_is_one_located_error(tmp_path, capsys, monkeypatch):

@@ -2,11 +2,11 @@
 
 The rest of zinepress lays out pages through these small functions and never imports
 WeasyPrint itself. The internals used (a page's box tree, the page maker's counter
-state, ``make_margin_boxes``, ``layout_backgrounds`` and ``RasterImage._get_png_data``) are
+state, ``make_margin_boxes``, ``layout_backgrounds``, ``RasterImage.__init__`` and ``_get_png_data``) are
 checked once, against the version they were written for: :func:`check_internals` names the
 version that broke them. The margin-box hook is installed only while a layout runs
-(:func:`margin_box_records`), and each layout records into its own list; the PNG hook, which
-changes no pixel, stays (:func:`_png_stream_data`). WeasyPrint is loaded by :func:`_loaded_weasyprint`,
+(:func:`margin_box_records`), and each layout records into its own list; the image hooks, which
+change no pixel, stay (:func:`_png_stream_data`, :func:`_raster_image_init`). WeasyPrint is loaded by :func:`_loaded_weasyprint`,
 which spares it the slow library search it would run on Linux.
 """
 
@@ -16,7 +16,9 @@ import contextlib
 import contextvars
 import copy
 import ctypes.util
+import hashlib
 import importlib
+import inspect
 import io
 import re
 import sys
@@ -77,6 +79,7 @@ _hook_lock = threading.Lock()
 _hook_users = 0
 _own_make_margin_boxes = weasy_layout.make_margin_boxes
 _own_png_data = getattr(weasy_images.RasterImage, "_get_png_data", None)
+_own_raster_init = weasy_images.RasterImage.__init__
 
 
 class WeasyPrintChanged(RuntimeError):
@@ -88,6 +91,7 @@ def check_internals() -> None:
     wanted = {"weasyprint.layout.make_margin_boxes": getattr(weasy_layout, "make_margin_boxes", None),
               "weasyprint.layout.background.layout_backgrounds": layout_backgrounds,
               "weasyprint.images.RasterImage._get_png_data": _own_png_data,
+              "weasyprint.images.RasterImage.__init__(image_id)": _takes_image_id(_own_raster_init),
               "weasyprint.formatting_structure.boxes.MarginBox": getattr(boxes, "MarginBox", None),
               "weasyprint.formatting_structure.boxes.TextBox": getattr(boxes, "TextBox", None),
               "weasyprint.formatting_structure.boxes.ReplacedBox": getattr(boxes, "ReplacedBox", None),
@@ -113,6 +117,26 @@ def _png_stream_data(pillow_image) -> bytes:
 
 if _own_png_data is not None:
     weasy_images.RasterImage._get_png_data = staticmethod(_png_stream_data)
+
+
+def _takes_image_id(init) -> object | None:
+    """``init`` if its second parameter is still the image's id (which names its PDF XObject), else None."""
+    parameters = list(inspect.signature(init).parameters)
+    return init if parameters[1:4] == ["pillow_image", "image_id", "image_data"] else None
+
+
+def _raster_image_init(self, pillow_image, image_id, image_data, *args, **kwargs) -> None:
+    """WeasyPrint's ``RasterImage.__init__`` with the image's id taken from its bytes and orientation
+    rather than from the hash of its absolute URL: the id names the image's XObject in the PDF, so a
+    project built in another folder made other bytes. The same bytes at two URLs are one image."""
+    if image_data is not None:
+        orientation = kwargs.get("orientation", args[2] if len(args) > 2 else "none")
+        image_id = hashlib.md5(bytes(image_data) + repr(orientation).encode(), usedforsecurity=False).hexdigest()
+    _own_raster_init(self, pillow_image, image_id, image_data, *args, **kwargs)
+
+
+if _takes_image_id(_own_raster_init) is not None:
+    weasy_images.RasterImage.__init__ = _raster_image_init
 
 
 C_TYPES_USED = ("PangoRectangle *", "PangoLogAttr[]", "PangoFcFontMap *", "FcChar8 **", "FcResult *",
