@@ -181,8 +181,9 @@ def _work(down, up, share: list[Part], context: LayoutContext, stylesheets, thei
 
 @contextlib.contextmanager
 def terminated_as_exit():
-    """While the block runs in the main thread, ``SIGTERM`` raises SystemExit, so that the workers are reaped."""
-    if threading.current_thread() is not threading.main_thread():
+    """While the block runs in the main thread, ``SIGTERM`` raises SystemExit, so that the workers are reaped;
+    a handler the caller set (a build's, which raises its own ``Terminated``) is kept."""
+    if threading.current_thread() is not threading.main_thread() or callable(signal.getsignal(signal.SIGTERM)):
         yield
         return
 
