@@ -24,7 +24,7 @@ from .config import Config, setting_line
 from .derived import DerivedCache
 from .errors import ProjectError
 from .fetch import RefusedFetch, read_confined
-from .markup import image_problem
+from .images import image_problem
 
 COVER_SIZE = (1600, 2560)
 GROUNDS = [("#1f2a44", "#f4efe6", "#c9a96e"), ("#3b1f2b", "#f6ede8", "#d8a48f"),

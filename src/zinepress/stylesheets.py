@@ -3,7 +3,8 @@
 The project's ``styles/NAME`` wins over zinepress's default. A project stylesheet is read
 through the confined fetcher, and each ``url(…)``, ``src(…)``, ``image-set(…)`` and
 ``@import`` in it (imports followed) is checked before any writer runs: a reference to
-the network, outside the project or to a missing file is an error at its line.
+the network, outside the project or to a missing file is an error at its line, and so is
+an image that is broken or holds a script (:mod:`.images`), since the EPUB carries it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import tinycss2
 
 from .errors import Diagnostics, ProjectError
 from .fetch import RefusedFetch, read_confined, resolve_reference
+from .images import IMAGE_TYPES, image_problem
 
 DEFAULT_STYLES = Path(__file__).parent / "styles"
 URL_FUNCTIONS = {"url", "src"}
@@ -107,6 +109,10 @@ def check_stylesheet(project: Path, path: Path, text: str | None = None) -> list
                 target = resolve_reference(written, sheet.parent, project)
             except RefusedFetch as refusal:
                 problems.error(f"url({written}) is not read: {refusal}", sheet, line)
+                continue
+            problem = image_problem(target)[0] if target.suffix.lower() in IMAGE_TYPES else None
+            if problem:
+                problems.error(f"image '{written}' {problem}", sheet, line)
                 continue
             found.append(CssReference(written, sheet, line, target))
             if target.suffix.lower() == ".css":
