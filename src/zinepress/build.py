@@ -49,8 +49,9 @@ ALL_FORMATS = tuple(WRITERS)
 ZIP_LAST_YEAR = 2107
 
 
-class Terminated(KeyboardInterrupt):
-    """The build was stopped by SIGTERM: raised like Ctrl-C's KeyboardInterrupt, so that clean-ups run."""
+class Terminated(BaseException):
+    """The build was stopped by SIGTERM: raised through the build like Ctrl-C's KeyboardInterrupt, so that
+    clean-ups run, but not one (click answers those with the blank line that closes a terminal's ``^C``)."""
 
 
 @dataclass(frozen=True)

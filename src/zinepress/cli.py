@@ -230,10 +230,12 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as error:
         error.show()
         return error.exit_code
-    except (click.Abort, KeyboardInterrupt) as error:
-        stopped = isinstance(error, Terminated) or isinstance(error.__cause__, Terminated)
-        click.echo("terminated" if stopped else "interrupted", err=True)
-        return 143 if stopped else 130
+    except Terminated:
+        click.echo("terminated", err=True)
+        return 143
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("interrupted", err=True)
+        return 130
     except Exception as error:  # noqa: BLE001 - a bug in zinepress: report it briefly, then stop
         return internal_error(error)
     return code if isinstance(code, int) else 0
