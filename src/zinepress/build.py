@@ -50,8 +50,9 @@ ZIP_LAST_YEAR = 2107
 
 
 class Terminated(BaseException):
-    """The build was stopped by SIGTERM: raised through the build like Ctrl-C's KeyboardInterrupt, so that
-    clean-ups run, but not one (click answers those with the blank line that closes a terminal's ``^C``)."""
+    """The build was stopped by SIGTERM: raised through the build as Ctrl-C's KeyboardInterrupt is, so that
+    clean-ups run, but not a KeyboardInterrupt (click answers those with the blank line that closes a
+    terminal's ``^C``)."""
 
 
 @dataclass(frozen=True)

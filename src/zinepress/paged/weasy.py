@@ -119,10 +119,14 @@ if _own_png_data is not None:
     weasy_images.RasterImage._get_png_data = staticmethod(_png_stream_data)
 
 
+RASTER_IMAGE_PARAMETERS = ["self", "pillow_image", "image_id", "image_data", "filename", "cache", "orientation"]
+
+
 def _takes_image_id(init) -> object | None:
-    """``init`` if its second parameter is still the image's id (which names its PDF XObject), else None."""
+    """``init`` if its parameters still start as :data:`RASTER_IMAGE_PARAMETERS` (the image's id names its
+    PDF XObject; :func:`_raster_image_init` finds the orientation by its place), else None."""
     parameters = list(inspect.signature(init).parameters)
-    return init if parameters[1:4] == ["pillow_image", "image_id", "image_data"] else None
+    return init if parameters[:len(RASTER_IMAGE_PARAMETERS)] == RASTER_IMAGE_PARAMETERS else None
 
 
 def _raster_image_init(self, pillow_image, image_id, image_data, *args, **kwargs) -> None:
@@ -131,7 +135,9 @@ def _raster_image_init(self, pillow_image, image_id, image_data, *args, **kwargs
     project built in another folder made other bytes. The same bytes at two URLs are one image."""
     if image_data is not None:
         orientation = kwargs.get("orientation", args[2] if len(args) > 2 else "none")
-        image_id = hashlib.md5(bytes(image_data) + repr(orientation).encode(), usedforsecurity=False).hexdigest()
+        digest = hashlib.md5(image_data, usedforsecurity=False)
+        digest.update(repr(orientation).encode())
+        image_id = digest.hexdigest()
     _own_raster_init(self, pillow_image, image_id, image_data, *args, **kwargs)
 
 
