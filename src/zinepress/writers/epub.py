@@ -28,13 +28,13 @@ from ..stylesheets import Stylesheet
 from .. import pagelist
 from ..derived import DerivedCache, derived_cache
 from ..fonts import embeddable_font
+from ..images import IMAGE_TYPES
 from . import accessibility
 from .base import BuildSession, Writer
 from .site import zip_date_time
 
 STYLE_FILE_TYPES = {".woff2": "font/woff2", ".woff": "font/woff", ".otf": "font/otf", ".ttf": "font/ttf",
-                    ".css": "text/css", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-                    ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
+                    ".css": "text/css", **IMAGE_TYPES}
 
 
 class EpubWriter(Writer):
